@@ -1,0 +1,390 @@
+//! Access tokens: a static token, or the refresh-token grant with an in-memory cache, refresh ahead of expiry,
+//! single-flight across threads, and invalidation after a 401.
+//!
+//! * **Cache and refresh ahead.** A token is reused until `min(5 min, lifetime / 10)` before it expires; then one
+//!   caller refreshes it while the others keep using the still-valid token.
+//! * **Single flight.** When no usable token exists, exactly one thread calls the token endpoint; the others
+//!   wait for its result (token *or* error), so N threads cause one refresh, and one failure is reported to all
+//!   N instead of N failed refreshes (which would also hit Zoho's token throttle, spec §5.4).
+//! * **Invalidate.** After a 401 `INVALID_TOKEN` the client calls [`TokenSource::invalidate`] with the token it
+//!   used; only if that token is still the cached one is it dropped, so many threads hitting the same 401 cause
+//!   one refresh.
+//! * **Token replies.** `expires_in` is seconds; a legacy reply with `expires_in_sec` has `expires_in` in
+//!   milliseconds, so `expires_in_sec` wins (spec §7). Errors (`{"error":"invalid_code"}`, with any status) become
+//!   [`Error::Auth`] with a hint.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::code::ErrorCode;
+use crate::config::BaseUrl;
+use crate::error::{Error, Result};
+use crate::request::Method;
+use crate::response::body_prefix;
+use crate::secret::Secret;
+use crate::transport::{HttpRequest, Transport};
+
+/// How the client authenticates.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A ready access token; it cannot be refreshed, so a 401 is final.
+    AccessToken(Secret),
+    /// The refresh-token grant of a self client or server app.
+    RefreshToken {
+        /// The client id (not secret, but not printed in errors either).
+        client_id: String,
+        /// The client secret.
+        client_secret: Secret,
+        /// The long-lived refresh token.
+        refresh_token: Secret,
+    },
+}
+
+impl Credentials {
+    /// A static access token.
+    pub fn access_token(token: impl Into<String>) -> Credentials {
+        Credentials::AccessToken(Secret::new(token))
+    }
+
+    /// The refresh-token grant.
+    pub fn refresh_token(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Credentials {
+        Credentials::RefreshToken {
+            client_id: client_id.into(),
+            client_secret: Secret::new(client_secret),
+            refresh_token: Secret::new(refresh_token),
+        }
+    }
+
+    /// Checks that each value can travel in a header or form (no control characters); errors name the field,
+    /// never the value.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let check = |setting: &str, v: &str| {
+            if v.is_empty() || v.chars().any(|c| c.is_control() || c == ' ') {
+                Err(Error::config(setting, "must be non-empty, without spaces or control characters"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Credentials::AccessToken(t) => check("access_token", t.expose()),
+            Credentials::RefreshToken { client_id, client_secret, refresh_token } => {
+                check("client_id", client_id)?;
+                check("client_secret", client_secret.expose())?;
+                check("refresh_token", refresh_token.expose())
+            }
+        }
+    }
+}
+
+/// A token to send, and the API domain its grant reported (if it is a Zoho API domain).
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// The access token.
+    pub secret: Secret,
+    /// `api_domain` from the token reply, kept only if it is a `https://*.zohoapis.*` host.
+    pub api_domain: Option<BaseUrl>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    token: Token,
+    expires_at: Instant,
+    refresh_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    current: Option<Cached>,
+    refreshing: bool,
+    generation: u64,
+    last_error: Option<(u64, Error)>,
+    /// After a failed refresh-ahead, do not try again before this instant while the old token still works.
+    quiet_until: Option<Instant>,
+}
+
+/// Hands out access tokens (see the module docs).
+#[derive(Debug)]
+pub struct TokenSource {
+    credentials: Credentials,
+    token_url: String,
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+/// A token is not handed out in its last seconds: a request needs time to arrive.
+const SAFETY: Duration = Duration::from_secs(5);
+
+impl TokenSource {
+    /// A source for `credentials`, refreshing at `{accounts}/oauth/v2/token`.
+    pub fn new(credentials: Credentials, accounts: &BaseUrl) -> TokenSource {
+        TokenSource {
+            credentials,
+            token_url: format!("{}/oauth/v2/token", accounts.as_str()),
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Whether a rejected token can be replaced (refresh-token grant) or not (static token).
+    pub fn can_refresh(&self) -> bool {
+        matches!(self.credentials, Credentials::RefreshToken { .. })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A token to use now: cached, or refreshed by this thread, or by another thread this one waited for.
+    pub fn get(&self, transport: &dyn Transport) -> Result<Token> {
+        if let Credentials::AccessToken(t) = &self.credentials {
+            return Ok(Token { secret: t.clone(), api_domain: None });
+        }
+        let mut st = self.lock();
+        loop {
+            let now = Instant::now();
+            let usable = st.current.as_ref().filter(|c| now + SAFETY < c.expires_at).map(|c| c.token.clone());
+            if let Some(token) = &usable {
+                let fresh = st.current.as_ref().is_some_and(|c| now < c.refresh_at);
+                let quiet = st.quiet_until.is_some_and(|q| now < q);
+                if fresh || st.refreshing || quiet {
+                    return Ok(token.clone());
+                }
+            } else if st.refreshing {
+                let generation = st.generation;
+                while st.refreshing && st.generation == generation {
+                    st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+                }
+                if let Some((g, e)) = &st.last_error
+                    && *g == st.generation
+                    && st.generation != generation
+                {
+                    return Err(e.clone());
+                }
+                continue;
+            }
+            // This thread refreshes.
+            st.refreshing = true;
+            drop(st);
+            let guard = RefreshGuard { source: self, done: false };
+            let result = self.fetch(transport);
+            let mut st2 = guard.finish();
+            st2.generation += 1;
+            let g = st2.generation;
+            self.wake.notify_all();
+            return match result {
+                Ok(cached) => {
+                    let token = cached.token.clone();
+                    st2.current = Some(cached);
+                    st2.last_error = None;
+                    st2.quiet_until = None;
+                    Ok(token)
+                }
+                Err(e) => {
+                    st2.last_error = Some((g, e.clone()));
+                    match usable {
+                        // Refresh-ahead failed but the old token still works: use it, retry the refresh later.
+                        Some(token) => {
+                            st2.quiet_until = Some(Instant::now() + Duration::from_secs(10));
+                            Ok(token)
+                        }
+                        None => Err(e),
+                    }
+                }
+            };
+        }
+    }
+
+    /// Drops `used` from the cache if it is still the cached token (after Zoho rejected it).
+    pub fn invalidate(&self, used: &Secret) {
+        let mut st = self.lock();
+        if st.current.as_ref().is_some_and(|c| &c.token.secret == used) {
+            st.current = None;
+            st.quiet_until = None;
+        }
+    }
+
+    fn fetch(&self, transport: &dyn Transport) -> Result<Cached> {
+        let Credentials::RefreshToken { client_id, client_secret, refresh_token } = &self.credentials else {
+            unreachable!("only the refresh grant fetches")
+        };
+        let body = form_encode(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", client_secret.expose()),
+            ("refresh_token", refresh_token.expose()),
+        ]);
+        let headers = [("Content-Type", "application/x-www-form-urlencoded".to_owned())];
+        let started = Instant::now();
+        let response = transport.send(HttpRequest {
+            method: Method::Post,
+            url: &self.token_url,
+            headers: &headers,
+            body: body.as_bytes(),
+        })?;
+        parse_token_reply(response.status, &response.body, started)
+    }
+}
+
+/// Clears `refreshing` even if the fetch panics, so waiters never hang.
+struct RefreshGuard<'a> {
+    source: &'a TokenSource,
+    done: bool,
+}
+
+impl<'a> RefreshGuard<'a> {
+    fn finish(mut self) -> MutexGuard<'a, State> {
+        self.done = true;
+        let mut st = self.source.lock();
+        st.refreshing = false;
+        st
+    }
+}
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.source.lock().refreshing = false;
+            self.source.wake.notify_all();
+        }
+    }
+}
+
+fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cached> {
+    let unexpected = |reason: &str| Error::UnexpectedResponse {
+        status,
+        reason: format!("token endpoint: {reason}"),
+        content_type: None,
+        body_prefix: redact_prefix(body),
+    };
+    let json: Value = serde_json::from_slice(body).map_err(|_| unexpected("the body is not JSON"))?;
+    let obj = json.as_object().ok_or_else(|| unexpected("the body is not a JSON object"))?;
+    if let Some(token) = obj.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        let seconds =
+            match (obj.get("expires_in_sec").and_then(Value::as_u64), obj.get("expires_in").and_then(Value::as_u64)) {
+                (Some(s), _) => s,
+                (None, Some(s)) => s,
+                (None, None) => 3600,
+            };
+        let lifetime = Duration::from_secs(seconds);
+        let margin = (lifetime / 10).min(Duration::from_secs(300));
+        let api_domain = obj
+            .get("api_domain")
+            .and_then(Value::as_str)
+            .and_then(|d| BaseUrl::parse_as(d, "api_domain").ok())
+            .filter(BaseUrl::is_zohoapis);
+        return Ok(Cached {
+            token: Token { secret: Secret::new(token), api_domain },
+            expires_at: started + lifetime,
+            refresh_at: started + lifetime - margin,
+        });
+    }
+    let error = obj.get("error").and_then(Value::as_str).ok_or_else(|| unexpected("neither access_token nor error"))?;
+    let description = obj.get("error_description").and_then(Value::as_str).map(str::to_owned);
+    let (code, hint) = match error {
+        "invalid_code" => (
+            ErrorCode::OauthInvalidCode,
+            "the refresh token is wrong or revoked, or belongs to another data centre or environment; generate a new grant",
+        ),
+        "invalid_client" => (
+            ErrorCode::OauthInvalidClient,
+            "wrong client id or secret, or the wrong data centre: an org in the EU must use accounts.zoho.eu (set the data centre)",
+        ),
+        e if e.eq_ignore_ascii_case("access denied") => (
+            ErrorCode::OauthThrottled,
+            "Zoho limits access tokens per refresh token (about 10 per 10 minutes); reuse one client (it caches tokens) and retry later",
+        ),
+        _ => (ErrorCode::OauthError, "see Zoho's OAuth documentation for this error"),
+    };
+    Err(Error::Auth { status, code, error: error.to_owned(), description, hint: Some(hint.to_owned()) })
+}
+
+/// The body prefix of a bad token reply, with any `access_token` value masked.
+fn redact_prefix(body: &[u8]) -> String {
+    let text = body_prefix(body);
+    match text.find("access_token") {
+        Some(i) => format!("{}access_token…(redacted)", &text[..i]),
+        None => text,
+    }
+}
+
+/// `application/x-www-form-urlencoded`.
+pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    const FORM: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'*');
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, FORM), utf8_percent_encode(v, FORM)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_reply_forms() {
+        let now = Instant::now();
+        let t = parse_token_reply(
+            200,
+            br#"{"access_token":"a","expires_in":3600,"api_domain":"https://www.zohoapis.eu","token_type":"Bearer"}"#,
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.expires_at - now, Duration::from_secs(3600));
+        assert_eq!(t.expires_at - t.refresh_at, Duration::from_secs(300));
+        assert_eq!(t.token.api_domain.unwrap().as_str(), "https://www.zohoapis.eu");
+        // Legacy: expires_in in milliseconds next to expires_in_sec.
+        let legacy =
+            parse_token_reply(200, br#"{"access_token":"a","expires_in":3600000,"expires_in_sec":3600}"#, now).unwrap();
+        assert_eq!(legacy.expires_at - now, Duration::from_secs(3600));
+        // A local api_domain is never followed.
+        let local =
+            parse_token_reply(200, br#"{"access_token":"a","expires_in":60,"api_domain":"http://127.0.0.1:9"}"#, now)
+                .unwrap();
+        assert!(local.token.api_domain.is_none());
+        assert_eq!(local.expires_at - local.refresh_at, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn token_errors_become_auth_errors_with_hints() {
+        let now = Instant::now();
+        for (body, code) in [
+            (&br#"{"error":"invalid_code"}"#[..], ErrorCode::OauthInvalidCode),
+            (br#"{"error":"invalid_client"}"#, ErrorCode::OauthInvalidClient),
+            (br#"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#, ErrorCode::OauthThrottled),
+            (br#"{"error":"weird"}"#, ErrorCode::OauthError),
+        ] {
+            let e = parse_token_reply(200, body, now).unwrap_err();
+            assert_eq!(e.code(), code);
+            assert!(e.to_string().contains("hint:"));
+        }
+        assert_eq!(parse_token_reply(200, b"{}", now).unwrap_err().kind(), crate::ErrorKind::UnexpectedResponse);
+        assert!(
+            parse_token_reply(200, br#"{"error":"invalid_client"}"#, now)
+                .unwrap_err()
+                .to_string()
+                .contains("data centre")
+        );
+    }
+
+    #[test]
+    fn credentials_never_print_secrets() {
+        let c = Credentials::refresh_token("1000.CLIENT", "sec-ret", "1000.refresh");
+        let s = format!("{c:?}");
+        assert!(!s.contains("sec-ret") && !s.contains("1000.refresh"), "{s}");
+        assert!(Credentials::access_token("a\nb").validate().unwrap_err().to_string().contains("access_token"));
+        assert!(!Credentials::access_token("a\nb").validate().unwrap_err().to_string().contains("a\nb"));
+    }
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(form_encode(&[("a", "1 2&3=4"), ("b", "ü")]), "a=1%202%263%3D4&b=%C3%BC");
+    }
+}

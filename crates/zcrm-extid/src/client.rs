@@ -1,0 +1,338 @@
+//! [`Client`]: configuration, tokens, transport and retries tied together. `Clone + Send + Sync`; clones share
+//! the keep-alive pool and the token cache, so one client per process is the intended use.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{Credentials, Token, TokenSource};
+use crate::code::ErrorCode;
+use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
+use crate::error::{Error, Result};
+use crate::related::UpdateRelated;
+use crate::request::PreparedRequest;
+use crate::response::{UpdateResponse, parse_outcomes};
+use crate::retry::{Jitter, RetryPolicy, is_retryable, parse_retry_after};
+use crate::scope::mismatch_hint;
+use crate::transport::{HttpRequest, Transport, TransportConfig, UreqTransport};
+
+/// A Zoho CRM client for the external-ID related-records API.
+///
+/// ```
+/// use zcrm_extid::{Client, DataCenter};
+/// let client = Client::builder().access_token("1000.xxx").data_center(DataCenter::Eu).build()?;
+/// assert_eq!(client.base_url().as_str(), "https://www.zohoapis.eu");
+/// assert!(!format!("{client:?}").contains("1000.xxx"));
+/// # Ok::<(), zcrm_extid::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    explicit_base: Option<BaseUrl>,
+    default_base: BaseUrl,
+    version: ApiVersion,
+    auth: TokenSource,
+    transport: Arc<dyn Transport>,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url().as_str())
+            .field("api_version", &self.inner.version)
+            .field("credentials", &if self.inner.auth.can_refresh() { "refresh_token" } else { "access_token" })
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed attempt: the error, and the server's `Retry-After` if it sent one.
+#[derive(Debug, Clone)]
+pub struct AttemptError {
+    /// What went wrong.
+    pub error: Error,
+    /// `Retry-After`, if the response had one.
+    pub retry_after: Option<Duration>,
+}
+
+impl From<Error> for AttemptError {
+    fn from(error: Error) -> Self {
+        AttemptError { error, retry_after: None }
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API version in every path.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
+    }
+
+    /// The retry policy of single calls and bulk jobs.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Where API calls go when no token has reported an `api_domain` yet: the explicit base URL, else the data
+    /// centre's domain for the environment.
+    pub fn base_url(&self) -> &BaseUrl {
+        self.inner.explicit_base.as_ref().unwrap_or(&self.inner.default_base)
+    }
+
+    /// An explicit base URL always wins; otherwise the `api_domain` of the token reply (already checked to be a
+    /// `zohoapis` host), otherwise the data centre's domain.
+    fn base_for<'a>(&'a self, token: &'a Token) -> &'a BaseUrl {
+        match (&self.inner.explicit_base, &token.api_domain) {
+            (Some(b), _) => b,
+            (None, Some(d)) => d,
+            (None, None) => &self.inner.default_base,
+        }
+    }
+
+    /// The HTTP request `request` becomes, without sending it or fetching a token (the curl of
+    /// [`PreparedRequest::to_curl`] shows the token as `***`).
+    pub fn prepare_update_related(&self, request: &UpdateRelated) -> PreparedRequest {
+        request.prepare(self.base_url(), self.inner.version)
+    }
+
+    /// Updates (links) related records: one call, with retries per the [`RetryPolicy`] and one token
+    /// refresh-and-resend on a 401. Per-record failures are [`crate::Outcome`]s in the response, not errors.
+    pub fn update_related(&self, request: &UpdateRelated) -> Result<UpdateResponse> {
+        let mut jitter = Jitter::new();
+        let mut attempt = 0;
+        loop {
+            match self.send_once(request) {
+                Ok(response) => return Ok(response),
+                Err(failed) if attempt < self.inner.retry.max_retries && is_retryable(&failed.error) => {
+                    std::thread::sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter));
+                    attempt += 1;
+                }
+                Err(failed) => return Err(failed.error),
+            }
+        }
+    }
+
+    /// One attempt: fetch a token, send, interpret. If Zoho rejects the token (401 `INVALID_TOKEN` or
+    /// `AUTHENTICATION_FAILURE`) and it can be refreshed, it is refreshed once and the call sent again.
+    pub fn send_once(&self, request: &UpdateRelated) -> std::result::Result<UpdateResponse, AttemptError> {
+        let auth = &self.inner.auth;
+        let transport = &*self.inner.transport;
+        let mut refreshed = false;
+        loop {
+            let token = auth.get(transport)?;
+            let prepared = request.prepare(self.base_for(&token), self.inner.version).with_token(token.secret.clone());
+            let headers = prepared.headers();
+            let response = transport.send(HttpRequest {
+                method: prepared.method(),
+                url: prepared.url(),
+                headers: &headers,
+                body: prepared.body(),
+            })?;
+            let retry_after = response.header("retry-after").and_then(parse_retry_after);
+            let credits_remaining = response.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok());
+            match parse_outcomes(
+                response.status,
+                response.header("content-type"),
+                &response.body,
+                request.records().len(),
+            ) {
+                Ok(outcomes) => return Ok(UpdateResponse { status: response.status, outcomes, credits_remaining }),
+                Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
+                    auth.invalidate(&token.secret);
+                    refreshed = true;
+                }
+                Err(e) => return Err(AttemptError { error: with_hint(e, request), retry_after }),
+            }
+        }
+    }
+}
+
+fn token_rejected(e: &Error) -> bool {
+    matches!(e, Error::Api { status: 401, code, .. } if matches!(code,
+        ErrorCode::InvalidToken | ErrorCode::InvalidOauthToken | ErrorCode::AuthenticationFailure | ErrorCode::AuthenticationFailed))
+}
+
+fn with_hint(e: Error, request: &UpdateRelated) -> Error {
+    match e {
+        Error::Api { status, code: ErrorCode::OauthScopeMismatch, message, details, hint: None } => Error::Api {
+            status,
+            code: ErrorCode::OauthScopeMismatch,
+            message,
+            details,
+            hint: Some(mismatch_hint(request.module().as_str())),
+        },
+        other => other,
+    }
+}
+
+/// Configures a [`Client`]. Only the credentials are required.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    data_center: DataCenter,
+    environment: Environment,
+    version: ApiVersion,
+    base_url: Option<String>,
+    accounts_url: Option<String>,
+    transport_config: TransportConfig,
+    transport: Option<Arc<dyn Transport>>,
+    retry: RetryPolicy,
+}
+
+impl ClientBuilder {
+    /// Authenticate with a ready access token (no refresh: a 401 is final).
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::access_token(token));
+        self
+    }
+
+    /// Authenticate with the refresh-token grant (tokens are cached and refreshed ahead of expiry).
+    pub fn refresh_token(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::refresh_token(client_id, client_secret, refresh_token));
+        self
+    }
+
+    /// Authenticate with `credentials`.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The org's data centre (default US).
+    pub fn data_center(mut self, dc: DataCenter) -> Self {
+        self.data_center = dc;
+        self
+    }
+
+    /// Production, sandbox or developer (default production).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// The API version (default v5).
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Send API calls here instead of the data centre's domain (the emulator, a proxy). `https`, or `http` on
+    /// loopback. When set, an `api_domain` in a token reply is ignored.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Refresh tokens here instead of the data centre's accounts server.
+    pub fn accounts_url(mut self, url: impl Into<String>) -> Self {
+        self.accounts_url = Some(url.into());
+        self
+    }
+
+    /// Connection-setup timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.transport_config.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout for sending a request and receiving its whole response (default 60 s).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.transport_config.read_timeout = timeout;
+        self
+    }
+
+    /// Idle keep-alive connections kept per host (default 32; keep it >= the bulk concurrency).
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.transport_config.max_idle_per_host = n;
+        self
+    }
+
+    /// Retries of 429 / 5xx / transport failures (default 4; 0 disables).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+
+    /// The whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Use `transport` instead of the built-in ureq transport.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Validates the configuration and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::config("credentials", "set an access token, or client id + client secret + refresh token")
+        })?;
+        credentials.validate()?;
+        let explicit_base = self.base_url.as_deref().map(|u| BaseUrl::parse_as(u, "base_url")).transpose()?;
+        let accounts = match self.accounts_url.as_deref() {
+            Some(u) => BaseUrl::parse_as(u, "accounts_url")?,
+            None => self.data_center.accounts_url(),
+        };
+        let transport = self.transport.unwrap_or_else(|| Arc::new(UreqTransport::new(&self.transport_config)));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                explicit_base,
+                default_base: self.data_center.api_domain(self.environment),
+                version: self.version,
+                auth: TokenSource::new(credentials, &accounts),
+                transport,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        assert_send_sync_clone::<Client>();
+    }
+
+    #[test]
+    fn build_errors_name_the_setting() {
+        let e = Client::builder().build().unwrap_err();
+        assert!(matches!(&e, Error::InvalidConfig { setting, .. } if setting == "credentials"));
+        let e = Client::builder().access_token("t").base_url("http://10.1.1.1").build().unwrap_err();
+        assert!(matches!(&e, Error::InvalidConfig { setting, .. } if setting == "base_url"));
+        let e = Client::builder().access_token("t").accounts_url("nope").build().unwrap_err();
+        assert!(matches!(&e, Error::InvalidConfig { setting, .. } if setting == "accounts_url"));
+    }
+
+    #[test]
+    fn environment_picks_the_domain() {
+        let c = Client::builder()
+            .access_token("t")
+            .data_center(DataCenter::Jp)
+            .environment(Environment::Sandbox)
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url().as_str(), "https://sandbox.zohoapis.jp");
+    }
+}

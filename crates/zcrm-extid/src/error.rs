@@ -1,0 +1,277 @@
+//! [`Error`], its exhaustive [`ErrorKind`], and [`InvalidInput`] (what was wrong, and where).
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::code::ErrorCode;
+
+/// Zoho's `details` object of an error or a result, kept as JSON.
+pub type Details = Map<String, Value>;
+
+/// A client-side validation failure: what is wrong and where. Nothing was sent.
+///
+/// The location is `argument`, then `[index]` for one record of `data`, then `.field`:
+/// `data[3].External_Deal_ID`, `module`, `parent.value`.
+///
+/// ```
+/// use zcrm_extid::InvalidInput;
+/// let e = InvalidInput::new("data", "is missing").at(3).field("External_Deal_ID");
+/// assert_eq!(e.location(), "data[3].External_Deal_ID");
+/// assert_eq!(e.to_string(), "invalid data[3].External_Deal_ID: is missing");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput {
+    /// The argument at fault: `module`, `related_list`, `parent.value`, `x_external`, `data`, ...
+    pub argument: String,
+    /// For a record of `data`: its 0-based index in the input.
+    pub index: Option<usize>,
+    /// For a record of `data`: the field at fault.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InvalidInput {
+    /// An error about `argument`.
+    pub fn new(argument: impl Into<String>, message: impl Into<String>) -> Self {
+        InvalidInput { argument: argument.into(), index: None, field: None, message: message.into() }
+    }
+
+    /// The same error about record `index`.
+    pub fn at(mut self, index: usize) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// The same error about `field` (of the record, if [`Self::at`] was given).
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The same error, naming `argument` instead.
+    pub fn with_argument(mut self, argument: impl Into<String>) -> Self {
+        self.argument = argument.into();
+        self
+    }
+
+    /// `argument[index].field`, as much of it as is known.
+    pub fn location(&self) -> String {
+        let mut s = self.argument.clone();
+        if let Some(i) = self.index {
+            s.push_str(&format!("[{i}]"));
+        }
+        if let Some(f) = &self.field {
+            s.push('.');
+            s.push_str(f);
+        }
+        s
+    }
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.location(), self.message)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+/// Everything that can go wrong. Per-record failures inside a 207/400 `data` array are *not* errors: they are
+/// [`crate::Outcome`]s. An `Error` means the call as a whole produced no per-record results.
+///
+/// Secrets never appear here: tokens are not part of any variant, and messages are built without them.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or record failed validation; nothing was sent.
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+
+    /// The client configuration is unusable; nothing was sent.
+    #[error("invalid configuration of {setting}: {message}")]
+    InvalidConfig {
+        /// The setting at fault, e.g. `base_url`.
+        setting: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// Zoho answered with a request-level error object (`{"code","details","message","status":"error"}`).
+    #[error("{code} (HTTP {status}): {message}{}{}", fmt_details(details), fmt_hint(hint))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// Zoho's code.
+        code: ErrorCode,
+        /// Zoho's message.
+        message: String,
+        /// Zoho's `details` (`api_name`, `json_path`, `resource_path_index`, `permissions`, ...). Boxed to keep
+        /// `Result<_, Error>` small.
+        details: Box<Details>,
+        /// What the client knows that Zoho did not say, e.g. the scopes an `OAUTH_SCOPE_MISMATCH` call needs.
+        hint: Option<String>,
+    },
+
+    /// The OAuth token endpoint refused to issue an access token.
+    #[error("{code}: token endpoint answered {error:?}{}{}", description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default(), fmt_hint(hint))]
+    Auth {
+        /// The HTTP status of the token endpoint's answer.
+        status: u16,
+        /// `OAUTH_INVALID_CODE`, `OAUTH_INVALID_CLIENT`, `OAUTH_THROTTLED` or `OAUTH_ERROR`.
+        code: ErrorCode,
+        /// The endpoint's `error` text, e.g. `invalid_client`.
+        error: String,
+        /// The endpoint's `error_description`, if any.
+        description: Option<String>,
+        /// The likely cause and remedy.
+        hint: Option<String>,
+    },
+
+    /// The connection failed or dropped before a complete response arrived.
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+    },
+
+    /// Connecting or waiting for the response exceeded the configured timeout.
+    #[error("timed out: {message}")]
+    Timeout {
+        /// Which wait timed out.
+        message: String,
+    },
+
+    /// The server's answer is not a Zoho response this client can interpret (an HTML 502 from a proxy, a `data`
+    /// array of the wrong length, ...). The status and the first 512 bytes of the body are kept.
+    #[error("unexpected response (HTTP {status}): {reason}{}", if body_prefix.is_empty() { String::new() } else { format!("; body starts {body_prefix:?}") })]
+    UnexpectedResponse {
+        /// The HTTP status.
+        status: u16,
+        /// Why the response could not be used.
+        reason: String,
+        /// The response's `Content-Type`, if any.
+        content_type: Option<String>,
+        /// The first 512 bytes of the body (lossy UTF-8).
+        body_prefix: String,
+    },
+}
+
+fn fmt_hint(hint: &Option<String>) -> String {
+    hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+}
+
+fn fmt_details(details: &Details) -> String {
+    if details.is_empty() { String::new() } else { format!(" {}", serde_json::to_string(details).unwrap_or_default()) }
+}
+
+/// The category of an [`Error`], without data. Exhaustive on purpose: the Python and Node bindings match on it
+/// with no wildcard arm, so a new category cannot silently degrade to a generic exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// [`Error::InvalidInput`].
+    InvalidInput,
+    /// [`Error::InvalidConfig`].
+    InvalidConfig,
+    /// [`Error::Api`].
+    Api,
+    /// [`Error::Auth`].
+    Auth,
+    /// [`Error::Transport`].
+    Transport,
+    /// [`Error::Timeout`].
+    Timeout,
+    /// [`Error::UnexpectedResponse`].
+    UnexpectedResponse,
+}
+
+impl Error {
+    /// The category, for exhaustive matching in bindings.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::InvalidConfig { .. } => ErrorKind::InvalidConfig,
+            Error::Api { .. } => ErrorKind::Api,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
+        }
+    }
+
+    /// The stable code: Zoho's for [`Error::Api`], the client's own otherwise.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::InvalidConfig { .. } => ErrorCode::InvalidConfig,
+            Error::Api { code, .. } | Error::Auth { code, .. } => code.clone(),
+            Error::Transport { .. } => ErrorCode::Transport,
+            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::UnexpectedResponse { .. } => ErrorCode::UnexpectedResponse,
+        }
+    }
+
+    /// The HTTP status, when a response was received.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Auth { status, .. } | Error::UnexpectedResponse { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// Zoho's `details`, for [`Error::Api`].
+    pub fn details(&self) -> Option<&Details> {
+        match self {
+            Error::Api { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+
+    /// The validation failure, for [`Error::InvalidInput`].
+    pub fn invalid_input(&self) -> Option<&InvalidInput> {
+        match self {
+            Error::InvalidInput(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(setting: &str, message: impl Into<String>) -> Error {
+        Error::InvalidConfig { setting: setting.to_owned(), message: message.into() }
+    }
+}
+
+/// `Result<T, zcrm_extid::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_display_has_code_status_details_and_hint() {
+        let mut details = Details::new();
+        details.insert("api_name".into(), "External_Deal_ID".into());
+        let e = Error::Api {
+            status: 401,
+            code: ErrorCode::OauthScopeMismatch,
+            message: "invalid oauth scope".into(),
+            details: Box::new(details),
+            hint: Some("needs ZohoCRM.modules.all".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "OAUTH_SCOPE_MISMATCH (HTTP 401): invalid oauth scope {\"api_name\":\"External_Deal_ID\"} (hint: needs ZohoCRM.modules.all)"
+        );
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.status(), Some(401));
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // Every `Result<_, Error>` carries this size; keep the hot path cheap.
+        assert!(std::mem::size_of::<Error>() <= 112, "{}", std::mem::size_of::<Error>());
+    }
+}

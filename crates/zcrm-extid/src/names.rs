@@ -1,0 +1,203 @@
+//! Validated names and values: a value of these types is known good, so nothing built from it can be malformed.
+//!
+//! | type | rule |
+//! |---|---|
+//! | [`ModuleName`], [`FieldName`], [`RelatedList`] | Zoho API-name grammar `^[A-Za-z_][A-Za-z0-9_]*$` |
+//! | [`RecordId`] | one or more ASCII digits (Zoho ids exceed 2^53: always strings, never numbers) |
+//! | [`ExternalValue`] | any non-empty Unicode string (it is percent-encoded into the URL, see [`crate::url`]) |
+//!
+//! Names are compared case-sensitively (`Contacts` is not `contacts`): Zoho documents API names in one
+//! spelling and never promises case folding, so the client sends exactly what it is given.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::InvalidInput;
+
+fn is_api_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_api_name(value: &str, argument: &str) -> Result<(), InvalidInput> {
+    if value.is_empty() {
+        return Err(InvalidInput::new(argument, "must not be empty"));
+    }
+    if !is_api_name(value) {
+        return Err(InvalidInput::new(
+            argument,
+            format!("{value:?} is not a Zoho API name (letters, digits and `_`, not starting with a digit)"),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! validated_string {
+    ($(#[$doc:meta])* $name:ident, $argument:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("Validates `value`; a bad one is an [`InvalidInput`] error naming the argument `", $argument, "`.")]
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidInput> {
+                let value = value.into();
+                let check: fn(&str, &str) -> Result<(), InvalidInput> = $check;
+                check(&value, $argument)?;
+                Ok($name(value))
+            }
+
+            /// Like [`Self::new`], but an error names `argument` (e.g. `"related_module"`) instead of the default.
+            pub fn parse_as(value: impl Into<String>, argument: &str) -> Result<Self, InvalidInput> {
+                Self::new(value).map_err(|e| e.with_argument(argument))
+            }
+
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidInput;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidInput;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidInput;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+validated_string!(
+    /// A module's API name, e.g. `Contacts`, `Price_Books`, `Appointments__s`.
+    ///
+    /// ```
+    /// use zcrm_extid::ModuleName;
+    /// assert!(ModuleName::new("Contacts").is_ok());
+    /// let err = ModuleName::new("Contacts/../Leads").unwrap_err();
+    /// assert_eq!(err.argument, "module");
+    /// ```
+    ModuleName,
+    "module",
+    check_api_name
+);
+
+validated_string!(
+    /// A field's API name, e.g. `External_Contact_ID`, `Contact_Role`, `id`.
+    FieldName,
+    "field",
+    check_api_name
+);
+
+validated_string!(
+    /// A related list's API name, e.g. `Deals` on Contacts.
+    RelatedList,
+    "related_list",
+    check_api_name
+);
+
+validated_string!(
+    /// A Zoho record id: ASCII digits only, e.g. `111111000000085009`.
+    ///
+    /// ```
+    /// use zcrm_extid::RecordId;
+    /// assert!(RecordId::new("111111000000085009").is_ok());
+    /// assert!(RecordId::new("extcontact3").is_err());
+    /// ```
+    RecordId,
+    "record_id",
+    |value, argument| {
+        if value.is_empty() {
+            Err(InvalidInput::new(argument, "must not be empty"))
+        } else if !value.bytes().all(|b| b.is_ascii_digit()) {
+            Err(InvalidInput::new(
+                argument,
+                format!("{value:?} is not a Zoho record id (digits only)"),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+);
+
+validated_string!(
+    /// The value of an external field, e.g. `extcontact3`. Any non-empty Unicode text: `/`, `?`, `#`, `%`,
+    /// spaces and emoji are all fine, because [`crate::url`] puts it in the path as one percent-encoded segment.
+    ///
+    /// ```
+    /// use zcrm_extid::ExternalValue;
+    /// assert!(ExternalValue::new("ERP/2024#17 ü").is_ok());
+    /// assert!(ExternalValue::new("").is_err());
+    /// ```
+    ExternalValue,
+    "external_value",
+    |value, argument| {
+        if value.is_empty() {
+            Err(InvalidInput::new(argument, "must not be empty"))
+        } else {
+            Ok(())
+        }
+    }
+);
+
+impl FieldName {
+    /// The `id` field, which keys related records when no external field is used.
+    pub fn id() -> FieldName {
+        FieldName("id".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_name_grammar() {
+        for ok in ["Contacts", "_x", "Appointments__s", "a1", "A"] {
+            assert!(ModuleName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1a", "Con tacts", "a-b", "a.b", "a/b", "Contacts\n", "Kontakté"] {
+            assert!(ModuleName::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_argument() {
+        assert_eq!(RelatedList::new("x y").unwrap_err().argument, "related_list");
+        assert_eq!(FieldName::parse_as("", "parent.field").unwrap_err().argument, "parent.field");
+        let e = RecordId::new("12a").unwrap_err();
+        assert_eq!(e.to_string(), "invalid record_id: \"12a\" is not a Zoho record id (digits only)");
+    }
+}

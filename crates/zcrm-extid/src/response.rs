@@ -1,0 +1,288 @@
+//! Responses -> one [`Outcome`] per input record, in input order, or an [`Error`].
+//!
+//! | response | result |
+//! |---|---|
+//! | any status with `{"data":[...]}` of the request's length (200 all ok, 207 mixed, 400 all failed) | `Ok(outcomes)`, `data[i]` -> record `i` |
+//! | `{"data":[...]}` of another length | [`Error::UnexpectedResponse`]: never a silent misalignment |
+//! | a top-level `{"code","message","details","status":"error"}` | [`Error::Api`] |
+//! | 204 with no body | [`Error::Api`] with [`ErrorCode::NoContent`]: the server said nothing about any record |
+//! | a body that is not JSON (an HTML 502 from a proxy), or JSON of another shape | [`Error::UnexpectedResponse`] with the status and the first 512 bytes |
+//!
+//! Zoho documents the order of `data` as the input order (its `json_path` values `$.data[i]` say so); the
+//! client relies on it and checks the length.
+
+use serde_json::{Map, Value};
+
+use crate::code::ErrorCode;
+use crate::error::{Details, Error, Result};
+
+/// How many bytes of an unusable body an error keeps.
+pub const BODY_PREFIX_LEN: usize = 512;
+
+/// The result for one input record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The record's 0-based index in the input.
+    pub index: usize,
+    /// Success or failure, with Zoho's code, message and details.
+    pub result: std::result::Result<Success, Failure>,
+}
+
+/// A record Zoho accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Success {
+    /// Zoho's code, `SUCCESS`.
+    pub code: String,
+    /// Zoho's message, e.g. `relation added`.
+    pub message: String,
+    /// Zoho's details, e.g. `{"External_Deal_ID":"extdeal3","id":"111111000000094028"}`.
+    pub details: Details,
+}
+
+/// A record that failed: rejected by Zoho (`INVALID_DATA`, ...) or, in bulk jobs, ended by the client
+/// (`INVALID_INPUT`, `TRANSPORT`, `NOT_ATTEMPTED`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The code.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+    /// Zoho's details (`api_name`, `json_path`, ...), or the client's.
+    pub details: Details,
+    /// The HTTP status of the response that carried this failure, if there was one.
+    pub status: Option<u16>,
+}
+
+impl Outcome {
+    /// True when the record succeeded.
+    pub fn is_success(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    /// `SUCCESS` or the failure's code.
+    pub fn code(&self) -> &str {
+        match &self.result {
+            Ok(s) => &s.code,
+            Err(f) => f.code.as_str(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        match &self.result {
+            Ok(s) => &s.message,
+            Err(f) => &f.message,
+        }
+    }
+
+    /// The details.
+    pub fn details(&self) -> &Details {
+        match &self.result {
+            Ok(s) => &s.details,
+            Err(f) => &f.details,
+        }
+    }
+
+    /// The Zoho record id in `details.id`, if any (for a success: the related record's id).
+    pub fn id(&self) -> Option<&str> {
+        self.details().get("id").and_then(Value::as_str)
+    }
+
+    /// An outcome for record `index` that failed with `error` (a call-level error, in bulk jobs).
+    pub fn from_error(index: usize, error: &Error) -> Outcome {
+        let details = error.details().cloned().unwrap_or_default();
+        let message = match error {
+            Error::Api { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Outcome { index, result: Err(Failure { code: error.code(), message, details, status: error.status() }) }
+    }
+}
+
+/// The outcome of a whole call: the HTTP status, one outcome per record, and the credit header if sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateResponse {
+    /// 200 (all succeeded), 207 (mixed) or 400 (all failed).
+    pub status: u16,
+    /// One per input record, in input order (`outcomes[i].index == i`).
+    pub outcomes: Vec<Outcome>,
+    /// `X-API-CREDITS-REMAINING`, sent once half the day's credits are used.
+    pub credits_remaining: Option<u64>,
+}
+
+impl UpdateResponse {
+    /// True when every record succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.outcomes.iter().all(Outcome::is_success)
+    }
+
+    /// The records that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(|o| !o.is_success())
+    }
+}
+
+/// Interprets a response to a call that sent `expected` records (see the module docs).
+///
+/// ```
+/// use zcrm_extid::response::parse_outcomes;
+/// let body = br#"{"data":[{"code":"SUCCESS","details":{"id":"1"},"message":"relation added","status":"success"},
+///                         {"code":"INVALID_DATA","details":{"api_name":"External_Deal_ID"},"message":"invalid data","status":"error"}]}"#;
+/// let outcomes = parse_outcomes(207, Some("application/json"), body, 2)?;
+/// assert!(outcomes[0].is_success());
+/// assert_eq!(outcomes[1].code(), "INVALID_DATA");
+/// # Ok::<(), zcrm_extid::Error>(())
+/// ```
+pub fn parse_outcomes(status: u16, content_type: Option<&str>, body: &[u8], expected: usize) -> Result<Vec<Outcome>> {
+    let unexpected = |reason: String| Error::UnexpectedResponse {
+        status,
+        reason,
+        content_type: content_type.map(str::to_owned),
+        body_prefix: body_prefix(body),
+    };
+    if status == 204 || (body.iter().all(u8::is_ascii_whitespace) && (200..300).contains(&status)) {
+        return Err(Error::Api {
+            status,
+            code: ErrorCode::NoContent,
+            message: "no content: the server returned no per-record results".into(),
+            details: Box::default(),
+            hint: None,
+        });
+    }
+    let json: Value = serde_json::from_slice(body).map_err(|e| unexpected(format!("the body is not JSON ({e})")))?;
+    let Value::Object(mut top) = json else {
+        return Err(unexpected("the JSON body is not an object".into()));
+    };
+    match top.remove("data") {
+        Some(Value::Array(items)) => {
+            if items.len() != expected {
+                return Err(unexpected(format!(
+                    "`data` has {} results for {expected} records sent; refusing to guess which is which",
+                    items.len()
+                )));
+            }
+            Ok(items.into_iter().enumerate().map(|(index, item)| outcome(index, item, status)).collect())
+        }
+        Some(_) => Err(unexpected("`data` is not an array".into())),
+        None => match api_error(status, top) {
+            Some(e) => Err(e),
+            None => Err(unexpected("the JSON has neither `data` nor an error `code`".into())),
+        },
+    }
+}
+
+/// A top-level Zoho error object as an [`Error::Api`], if `top` is one.
+pub fn api_error(status: u16, mut top: Map<String, Value>) -> Option<Error> {
+    let code = match top.remove("code") {
+        Some(Value::String(c)) => c,
+        _ => return None,
+    };
+    let message = match top.remove("message") {
+        Some(Value::String(m)) => m,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    Some(Error::Api {
+        status,
+        code: ErrorCode::parse(&code),
+        message,
+        details: Box::new(details_of(top.remove("details"))),
+        hint: None,
+    })
+}
+
+fn outcome(index: usize, item: Value, status: u16) -> Outcome {
+    let Value::Object(mut item) = item else {
+        return Outcome {
+            index,
+            result: Err(Failure {
+                code: ErrorCode::UnexpectedResponse,
+                message: format!("result is not an object: {}", truncate(&item.to_string())),
+                details: Details::new(),
+                status: Some(status),
+            }),
+        };
+    };
+    let code = match item.remove("code") {
+        Some(Value::String(c)) => c,
+        _ => String::new(),
+    };
+    let message = match item.remove("message") {
+        Some(Value::String(m)) => m,
+        _ => String::new(),
+    };
+    let details = details_of(item.remove("details"));
+    let success = match item.get("status").and_then(Value::as_str) {
+        Some(s) => s.eq_ignore_ascii_case("success"),
+        None => code == "SUCCESS",
+    };
+    let result = if success {
+        Ok(Success { code, message, details })
+    } else {
+        let code = if code.is_empty() { ErrorCode::UnexpectedResponse } else { ErrorCode::parse(&code) };
+        Err(Failure { code, message, details, status: Some(status) })
+    };
+    Outcome { index, result }
+}
+
+fn details_of(v: Option<Value>) -> Details {
+    match v {
+        Some(Value::Object(m)) => m,
+        None | Some(Value::Null) => Details::new(),
+        Some(other) => {
+            let mut m = Details::new();
+            m.insert("value".into(), other);
+            m
+        }
+    }
+}
+
+/// The first [`BODY_PREFIX_LEN`] bytes, as lossy UTF-8.
+pub fn body_prefix(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX_LEN)]).into_owned()
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_502_keeps_status_and_prefix() {
+        let html = format!("<html><body>{}</body></html>", "x".repeat(2000));
+        let e = parse_outcomes(502, Some("text/html"), html.as_bytes(), 1).unwrap_err();
+        match e {
+            Error::UnexpectedResponse { status, body_prefix, content_type, .. } => {
+                assert_eq!(status, 502);
+                assert_eq!(body_prefix.len(), 512);
+                assert!(body_prefix.starts_with("<html>"));
+                assert_eq!(content_type.as_deref(), Some("text/html"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn length_mismatch_is_an_error() {
+        let body = br#"{"data":[{"code":"SUCCESS","status":"success","message":"","details":{}}]}"#;
+        assert!(matches!(parse_outcomes(200, None, body, 2), Err(Error::UnexpectedResponse { .. })));
+    }
+
+    #[test]
+    fn top_level_error_and_204() {
+        let body = br#"{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}"#;
+        let e = parse_outcomes(401, None, body, 1).unwrap_err();
+        assert_eq!((e.code(), e.status()), (ErrorCode::InvalidToken, Some(401)));
+        assert_eq!(parse_outcomes(204, None, b"", 1).unwrap_err().code(), ErrorCode::NoContent);
+    }
+
+    #[test]
+    fn non_object_items_become_failures_not_panics() {
+        let outcomes = parse_outcomes(207, None, br#"{"data":[1,{"status":"error"}]}"#, 2).unwrap();
+        assert_eq!(outcomes[0].code(), "UNEXPECTED_RESPONSE");
+        assert_eq!(outcomes[1].code(), "UNEXPECTED_RESPONSE");
+    }
+}
