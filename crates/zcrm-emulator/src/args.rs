@@ -1,0 +1,67 @@
+//! Command-line options of the emulator, shared by `zcrm-emulator` and `zcrm emulator`.
+
+use std::time::Duration;
+
+use crate::config::{Edition, EmulatorConfig};
+use crate::seed::Seed;
+
+/// Options of the emulator binary.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed JSON file (default: the built-in seed with the API page's example).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<std::path::PathBuf>,
+    /// Latency added to every CRM API call, in ms.
+    #[arg(long, value_name = "L", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Upper bound for a random latency in `latency-ms..=latency-max-ms`.
+    #[arg(long, value_name = "MS")]
+    pub latency_max_ms: Option<u64>,
+    /// Concurrency limit (default: the edition's).
+    #[arg(long, value_name = "C")]
+    pub concurrency: Option<usize>,
+    /// Edition preset for the concurrency limit: free 5, standard 10, professional 15, enterprise 20, ultimate 25.
+    #[arg(long, default_value = "enterprise", value_parser = parse_edition)]
+    pub edition: Edition,
+    /// Daily API credits (one per call); unlimited if absent.
+    #[arg(long, value_name = "N")]
+    pub credits: Option<u64>,
+    /// Lifetime of minted access tokens, seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_lifetime: u64,
+    /// Access tokens per refresh token per 10 minutes before "Access Denied".
+    #[arg(long, default_value_t = 10)]
+    pub token_throttle: usize,
+}
+
+fn parse_edition(s: &str) -> Result<Edition, String> {
+    Edition::parse(s)
+        .ok_or_else(|| format!("unknown edition {s:?} (free, standard, professional, enterprise, ultimate)"))
+}
+
+impl EmulatorArgs {
+    /// The configuration these options describe.
+    pub fn to_config(&self) -> Result<EmulatorConfig, String> {
+        let seed = match &self.seed {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                Seed::from_json(&text)?
+            }
+            None => Seed::default_seed(),
+        };
+        Ok(EmulatorConfig {
+            port: self.port,
+            seed,
+            latency: Duration::from_millis(self.latency_ms),
+            latency_max: self.latency_max_ms.map(Duration::from_millis),
+            concurrency: self.concurrency.unwrap_or(self.edition.concurrency()),
+            credits: self.credits,
+            token_lifetime: Duration::from_secs(self.token_lifetime),
+            token_throttle: self.token_throttle,
+            ..EmulatorConfig::default()
+        })
+    }
+}

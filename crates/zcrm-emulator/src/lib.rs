@@ -1,0 +1,79 @@
+//! # zcrm-emulator
+//!
+//! A stateful local emulator of Zoho CRM's external-ID related-records API, over real HTTP on `127.0.0.1`:
+//! test an integration offline, as stripe-mock and moto serve Stripe and AWS users.
+//!
+//! * **State**: modules with records and org-unique external fields, related lists with relation fields,
+//!   symmetric relations ([`state`]); seeded from JSON ([`seed`]; the default holds the API page's example).
+//! * **OAuth**: the refresh-token grant with Zoho's errors and throttle ([`oauth`]).
+//! * **The API**: `PUT /crm/{v}/{Module}/{x}/{RelatedList}` with the full `X-EXTERNAL` semantics, per-record
+//!   results and 200/207/400 ([`related_put`]), every documented error ([`api`]), GET/DELETE on related
+//!   records ([`related_read`]), and metadata routes ([`metadata`]).
+//! * **Limits**: concurrency (edition presets), sub-concurrency, daily credits, `X-API-CREDITS-REMAINING`
+//!   ([`server`]).
+//! * **Faults**: statuses, HTML 502s, malformed JSON, dropped connections, latency ([`faults`]); control under
+//!   `/__emulator/` ([`control`]) and the same from Rust ([`Emulator`]).
+//!
+//! The emulator reuses the client crate's name validation and `X-EXTERNAL` parser, so the rules exist once.
+//!
+//! ```
+//! use zcrm_emulator::{Emulator, EmulatorConfig, Fault};
+//! use zcrm_extid::{Client, Parent, UpdateRelated};
+//!
+//! let emu = Emulator::start(EmulatorConfig::default())?;
+//! let (id, secret, refresh) = Emulator::default_credentials();
+//! let client = Client::builder()
+//!     .refresh_token(id, secret, refresh)
+//!     .base_url(emu.base_url())
+//!     .accounts_url(emu.accounts_url())
+//!     .build()?;
+//! let request = UpdateRelated::builder("Contacts", Parent::external("External_Contact_ID", "extcontact3")?, "Deals")
+//!     .related_by_external("External_Deal_ID")
+//!     .record(serde_json::json!({"External_Deal_ID": "extdeal3", "Contact_Role": "111111000000026002"}))
+//!     .build()?;
+//! emu.push_fault(Fault::status(500)); // the first attempt fails; the client retries
+//! let response = client.update_related(&request)?;
+//! assert_eq!(response.outcomes[0].id(), Some("111111000000094028"));
+//! assert_eq!(emu.related("Contacts", "111111000000085009", "Deals").len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod api;
+mod args;
+pub mod config;
+pub mod control;
+pub mod faults;
+pub mod http;
+pub mod journal;
+pub mod metadata;
+pub mod oauth;
+pub mod related_put;
+pub mod related_read;
+pub mod seed;
+pub mod server;
+pub mod state;
+
+pub use args::EmulatorArgs;
+pub use config::{Edition, EmulatorConfig, SUB_CONCURRENCY};
+pub use faults::{Action, Fault, Phase, Target};
+pub use journal::Entry;
+pub use seed::Seed;
+pub use server::{Emulator, Runtime, Stats};
+
+/// Blocks until stdin closes or the process gets SIGINT/SIGTERM-like termination (the default handlers end the
+/// process); used by the binaries to serve "until stopped".
+pub fn wait_for_shutdown() {
+    use std::io::Read;
+    let mut sink = [0u8; 64];
+    let mut stdin = std::io::stdin();
+    // When stdin is a terminal or a pipe, EOF (Ctrl-D, or the parent closing it) stops the server.
+    // When stdin is /dev/null, read returns 0 at once: then serve until killed.
+    match stdin.read(&mut sink) {
+        Ok(0) => loop {
+            std::thread::park();
+        },
+        _ => while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {},
+    }
+}
