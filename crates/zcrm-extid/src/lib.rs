@@ -81,11 +81,12 @@
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
-//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`client`] ([`Client`]).
+//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit).
 
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bulk;
 pub mod client;
 pub mod code;
 pub mod config;

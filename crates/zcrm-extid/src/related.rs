@@ -206,6 +206,19 @@ impl UpdateRelated {
         builder.build()
     }
 
+    /// A request from parts validated elsewhere (the bulk engine checks each record as it reads it).
+    pub(crate) fn from_validated(
+        module: ModuleName,
+        parent: Parent,
+        related_list: RelatedList,
+        related_module: ModuleName,
+        key: RelatedKey,
+        records: Vec<Map<String, Value>>,
+    ) -> UpdateRelated {
+        debug_assert!(check_count(records.len()).is_ok());
+        UpdateRelated { module, parent, related_list, related_module, key, records }
+    }
+
     /// The base module.
     pub fn module(&self) -> &ModuleName {
         &self.module
