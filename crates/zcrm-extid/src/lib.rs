@@ -81,7 +81,7 @@
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
-//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit).
+//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 
 #![deny(missing_docs)]
 
@@ -99,6 +99,7 @@ pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod settings;
 pub mod transport;
 pub mod url;
 

@@ -1,0 +1,379 @@
+//! Plain-data descriptions of a client, a request and a bulk job, filled field by field from Python keyword
+//! arguments, a JS options object, CLI flags or the environment. Every default, parse and check happens here,
+//! once, so the bindings only move values across.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::auth::Credentials;
+use crate::bulk::{BulkOptions, BulkSpec, SUB_CONCURRENCY};
+use crate::client::Client;
+use crate::config::{ApiVersion, DataCenter, Environment};
+use crate::error::{Error, InvalidInput, Result};
+use crate::related::{Parent, UpdateRelated};
+
+/// Everything a client can be configured with, as optional plain values.
+///
+/// ```
+/// use zcrm_extid::settings::ClientSettings;
+/// let client = ClientSettings {
+///     access_token: Some("1000.x".into()),
+///     data_center: Some("eu".into()),
+///     api_version: Some("v8".into()),
+///     ..Default::default()
+/// }.build()?;
+/// assert_eq!(client.base_url().as_str(), "https://www.zohoapis.eu");
+/// let e = ClientSettings { client_id: Some("id".into()), ..Default::default() }.build().unwrap_err();
+/// assert!(e.to_string().contains("client_secret"));
+/// # Ok::<(), zcrm_extid::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// A ready access token (excludes the three refresh-grant settings).
+    pub access_token: Option<String>,
+    /// OAuth client id (with `client_secret` and `refresh_token`).
+    pub client_id: Option<String>,
+    /// OAuth client secret.
+    pub client_secret: Option<String>,
+    /// OAuth refresh token.
+    pub refresh_token: Option<String>,
+    /// `us`, `eu`, `in`, `au`, `jp`, `cn`, `ca`, `sa` (default `us`).
+    pub data_center: Option<String>,
+    /// `production`, `sandbox`, `developer` (default `production`).
+    pub environment: Option<String>,
+    /// `v2` ... `v8` (default `v5`).
+    pub api_version: Option<String>,
+    /// Base URL override (emulator, proxy).
+    pub base_url: Option<String>,
+    /// Accounts URL override.
+    pub accounts_url: Option<String>,
+    /// Connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Response timeout.
+    pub read_timeout: Option<Duration>,
+    /// Retries of transient failures.
+    pub max_retries: Option<u32>,
+}
+
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "***" } else { "-" };
+        f.debug_struct("ClientSettings")
+            .field("access_token", &set(&self.access_token))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &set(&self.client_secret))
+            .field("refresh_token", &set(&self.refresh_token))
+            .field("data_center", &self.data_center)
+            .field("environment", &self.environment)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url)
+            .field("accounts_url", &self.accounts_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientSettings {
+    /// Settings from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`.
+    pub fn from_env() -> ClientSettings {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Like [`Self::from_env`], reading variables through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> ClientSettings {
+        ClientSettings {
+            access_token: get("ZOHO_ACCESS_TOKEN"),
+            client_id: get("ZOHO_CLIENT_ID"),
+            client_secret: get("ZOHO_CLIENT_SECRET"),
+            refresh_token: get("ZOHO_REFRESH_TOKEN"),
+            data_center: get("ZOHO_DC"),
+            environment: get("ZOHO_ENVIRONMENT"),
+            api_version: get("ZOHO_API_VERSION"),
+            base_url: get("ZOHO_BASE_URL"),
+            accounts_url: get("ZOHO_ACCOUNTS_URL"),
+            ..ClientSettings::default()
+        }
+    }
+
+    /// Whether any credential is set.
+    pub fn has_credentials(&self) -> bool {
+        self.access_token.is_some()
+            || self.client_id.is_some()
+            || self.client_secret.is_some()
+            || self.refresh_token.is_some()
+    }
+
+    /// The credentials these settings describe.
+    pub fn credentials(&self) -> Result<Credentials> {
+        let refresh = [
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("refresh_token", &self.refresh_token),
+        ];
+        let any_refresh = refresh.iter().any(|(_, v)| v.is_some());
+        match (&self.access_token, any_refresh) {
+            (Some(_), true) => Err(Error::config(
+                "credentials",
+                "give either access_token, or client_id + client_secret + refresh_token, not both",
+            )),
+            (Some(t), false) => Ok(Credentials::access_token(t.clone())),
+            (None, true) => {
+                let missing: Vec<&str> = refresh.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+                if !missing.is_empty() {
+                    return Err(Error::config(
+                        "credentials",
+                        format!("the refresh-token grant also needs {}", missing.join(" and ")),
+                    ));
+                }
+                let v = |o: &Option<String>| o.clone().expect("checked");
+                Ok(Credentials::refresh_token(v(&self.client_id), v(&self.client_secret), v(&self.refresh_token)))
+            }
+            (None, false) => {
+                Err(Error::config("credentials", "set access_token, or client_id + client_secret + refresh_token"))
+            }
+        }
+    }
+
+    /// Builds the client.
+    pub fn build(&self) -> Result<Client> {
+        let mut b = Client::builder().credentials(self.credentials()?);
+        if let Some(dc) = &self.data_center {
+            b = b.data_center(dc.parse::<DataCenter>()?);
+        }
+        if let Some(env) = &self.environment {
+            b = b.environment(env.parse::<Environment>()?);
+        }
+        if let Some(v) = &self.api_version {
+            b = b.api_version(v.parse::<ApiVersion>()?);
+        }
+        if let Some(u) = &self.base_url {
+            b = b.base_url(u.clone());
+        }
+        if let Some(u) = &self.accounts_url {
+            b = b.accounts_url(u.clone());
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = self.read_timeout {
+            b = b.read_timeout(t);
+        }
+        if let Some(n) = self.max_retries {
+            b = b.max_retries(n);
+        }
+        b.build()
+    }
+}
+
+/// A parent reference as plain data: a record id, or an external field and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParentRef {
+    /// A record id (digits).
+    Id(String),
+    /// The base module's external field and its value.
+    External {
+        /// Field.
+        field: String,
+        /// Value.
+        value: String,
+    },
+}
+
+impl ParentRef {
+    /// The validated [`Parent`].
+    pub fn to_parent(&self) -> Result<Parent, InvalidInput> {
+        match self {
+            ParentRef::Id(id) => Parent::id(id.clone()),
+            ParentRef::External { field, value } => Parent::external(field.clone(), value.clone()),
+        }
+    }
+}
+
+/// An "update related records" call as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateRelatedSpec {
+    /// Base module.
+    pub module: String,
+    /// Parent record.
+    pub parent: ParentRef,
+    /// Related list.
+    pub related_list: String,
+    /// Related module, if not the related list's name.
+    pub related_module: Option<String>,
+    /// The related module's external field keying the records; `None` = keyed by `id`.
+    pub related_field: Option<String>,
+    /// The records.
+    pub records: Vec<Value>,
+}
+
+impl UpdateRelatedSpec {
+    /// The validated request.
+    pub fn build(self) -> Result<UpdateRelated, InvalidInput> {
+        let mut b =
+            UpdateRelated::builder(self.module, self.parent.to_parent()?, self.related_list).records(self.records);
+        if let Some(m) = self.related_module {
+            b = b.related_module(m);
+        }
+        if let Some(f) = self.related_field {
+            b = b.related_by_external(f);
+        }
+        b.build()
+    }
+}
+
+/// A bulk job as plain data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulkSettings {
+    /// Base module.
+    pub module: String,
+    /// Related list.
+    pub related_list: String,
+    /// Related module, if not the related list's name.
+    pub related_module: Option<String>,
+    /// The related module's external field keying the records; `None` = keyed by `id`.
+    pub related_field: Option<String>,
+    /// Most calls on the wire (default: [`BulkOptions::default`]'s, or the edition's limit capped at the
+    /// sub-concurrency of 10 for calls of more than 10 records).
+    pub concurrency: Option<usize>,
+    /// Edition name (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given.
+    pub edition: Option<String>,
+    /// Records per call (default 100).
+    pub batch_size: Option<usize>,
+    /// Rows buffered for grouping (default 10,000).
+    pub window: Option<usize>,
+    /// Adaptive concurrency (default true).
+    pub adaptive: Option<bool>,
+    /// Least time between progress reports.
+    pub progress_interval: Option<Duration>,
+}
+
+impl BulkSettings {
+    /// The validated spec and options.
+    pub fn build(&self) -> Result<(BulkSpec, BulkOptions)> {
+        let mut b = BulkSpec::builder(self.module.clone(), self.related_list.clone());
+        if let Some(m) = &self.related_module {
+            b = b.related_module(m.clone());
+        }
+        if let Some(f) = &self.related_field {
+            b = b.related_by_external(f.clone());
+        }
+        let spec = b.build()?;
+        let defaults = BulkOptions::default();
+        let batch_size = self.batch_size.unwrap_or(defaults.batch_size);
+        let concurrency = match (self.concurrency, &self.edition) {
+            (Some(c), _) => c,
+            (None, Some(e)) => {
+                let limit = e.parse::<Edition>()?.concurrency();
+                if batch_size > 10 { limit.min(SUB_CONCURRENCY) } else { limit }
+            }
+            (None, None) => defaults.concurrency,
+        };
+        let options = BulkOptions {
+            concurrency,
+            batch_size,
+            window: self.window.unwrap_or(defaults.window.max(batch_size)),
+            adaptive: self.adaptive.unwrap_or(defaults.adaptive),
+            progress_interval: self.progress_interval.unwrap_or(defaults.progress_interval),
+            ..defaults
+        };
+        Ok((spec, options))
+    }
+}
+
+/// A Zoho CRM edition and its concurrency limit (spec §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Edition {
+    /// 5 concurrent calls.
+    Free,
+    /// 10.
+    Standard,
+    /// 15.
+    Professional,
+    /// 20 (external fields exist only in Enterprise and Ultimate).
+    #[default]
+    Enterprise,
+    /// 25.
+    Ultimate,
+}
+
+impl Edition {
+    /// Concurrent API calls allowed per org and app.
+    pub fn concurrency(self) -> usize {
+        match self {
+            Edition::Free => 5,
+            Edition::Standard => 10,
+            Edition::Professional => 15,
+            Edition::Enterprise => 20,
+            Edition::Ultimate => 25,
+        }
+    }
+}
+
+impl std::str::FromStr for Edition {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Edition> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "free" => Ok(Edition::Free),
+            "standard" | "starter" => Ok(Edition::Standard),
+            "professional" => Ok(Edition::Professional),
+            "enterprise" | "zoho_one" => Ok(Edition::Enterprise),
+            "ultimate" | "crm_plus" => Ok(Edition::Ultimate),
+            _ => Err(Error::config(
+                "edition",
+                format!("unknown edition {s:?}; expected free, standard, professional, enterprise or ultimate"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_rules() {
+        let s = |a: Option<&str>, id: Option<&str>, sec: Option<&str>, rt: Option<&str>| ClientSettings {
+            access_token: a.map(Into::into),
+            client_id: id.map(Into::into),
+            client_secret: sec.map(Into::into),
+            refresh_token: rt.map(Into::into),
+            ..Default::default()
+        };
+        assert!(s(Some("t"), None, None, None).credentials().is_ok());
+        assert!(s(None, Some("i"), Some("s"), Some("r")).credentials().is_ok());
+        assert!(s(Some("t"), Some("i"), None, None).credentials().unwrap_err().to_string().contains("not both"));
+        assert!(s(None, Some("i"), None, Some("r")).credentials().unwrap_err().to_string().contains("client_secret"));
+        assert!(s(None, None, None, None).credentials().is_err());
+        assert!(!format!("{:?}", s(Some("tok-secret"), None, None, None)).contains("tok-secret"));
+    }
+
+    #[test]
+    fn env_and_parse_errors() {
+        let env = |k: &str| match k {
+            "ZOHO_ACCESS_TOKEN" => Some("t".to_owned()),
+            "ZOHO_DC" => Some("mars".to_owned()),
+            _ => None,
+        };
+        let e = ClientSettings::from_lookup(env).build().unwrap_err();
+        assert!(matches!(e, Error::InvalidConfig { ref setting, .. } if setting == "data_center"), "{e}");
+    }
+
+    #[test]
+    fn edition_sets_concurrency_capped_by_sub_concurrency() {
+        let b = |edition: &str, batch: usize| {
+            BulkSettings {
+                module: "Contacts".into(),
+                related_list: "Deals".into(),
+                edition: Some(edition.into()),
+                batch_size: Some(batch),
+                ..Default::default()
+            }
+            .build()
+            .unwrap()
+            .1
+            .concurrency
+        };
+        assert_eq!((b("free", 100), b("ultimate", 100), b("ultimate", 10)), (5, 10, 25));
+    }
+}
