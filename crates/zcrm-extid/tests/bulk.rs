@@ -50,7 +50,11 @@ fn scrambled_pairs(contacts: usize, per_contact: usize) -> Vec<(usize, usize)> {
     (0..n).map(|i| (i * 7919) % n).map(|k| (k % contacts, k)).collect()
 }
 
-fn run(client: &Client, options: &BulkOptions, rows: Vec<Result<BulkRow, InvalidInput>>) -> (Vec<RowOutcome>, zcrm_extid::bulk::BulkSummary) {
+fn run(
+    client: &Client,
+    options: &BulkOptions,
+    rows: Vec<Result<BulkRow, InvalidInput>>,
+) -> (Vec<RowOutcome>, zcrm_extid::bulk::BulkSummary) {
     let report = client.link_all(&spec(), options, rows).unwrap();
     (report.outcomes, report.summary)
 }
@@ -59,7 +63,10 @@ fn assert_linked(emu: &Emulator, pairs: &[(usize, usize)]) {
     let mut expected: HashMap<String, Vec<String>> = HashMap::new();
     for (c, d) in pairs {
         let cid = emu.find_external("Contacts", "External_Contact_ID", &format!("c{c}")).unwrap();
-        expected.entry(cid).or_default().push(emu.find_external("Deals", "External_Deal_ID", &format!("d{d}")).unwrap());
+        expected
+            .entry(cid)
+            .or_default()
+            .push(emu.find_external("Deals", "External_Deal_ID", &format!("d{d}")).unwrap());
     }
     let mut total = 0;
     for (cid, mut deals) in expected {
@@ -118,7 +125,10 @@ fn invalid_rows_get_their_own_outcome_and_the_job_goes_on() {
     let emu = emulator(2, 10, EmulatorConfig::default());
     let rows = vec![
         row(0, 0, "a"),
-        Ok(BulkRow { parent: Parent::external("External_Contact_ID", "c0").unwrap(), record: json!({"Contact_Role": "x"}) }),
+        Ok(BulkRow {
+            parent: Parent::external("External_Contact_ID", "c0").unwrap(),
+            record: json!({"Contact_Role": "x"}),
+        }),
         Err(InvalidInput::new("csv", "row has 2 columns, expected 3").at(2)),
         Ok(BulkRow { parent: Parent::external("External_Contact_ID", "c1").unwrap(), record: json!("not an object") }),
         row(1, 1, "b"),
@@ -139,7 +149,8 @@ fn invalid_rows_get_their_own_outcome_and_the_job_goes_on() {
 fn sorted_input_gives_full_batches() {
     let emu = emulator(5, 500, EmulatorConfig::default());
     let pairs: Vec<(usize, usize)> = (0..500).map(|d| (d / 100, d)).collect();
-    let (_, summary) = run(&client(&emu, 0), &BulkOptions::default(), pairs.iter().map(|&(c, d)| row(c, d, "r")).collect());
+    let (_, summary) =
+        run(&client(&emu, 0), &BulkOptions::default(), pairs.iter().map(|&(c, d)| row(c, d, "r")).collect());
     assert_eq!(summary.calls, 5);
     assert_linked(&emu, &pairs);
 }
@@ -175,7 +186,8 @@ fn cancellation_finishes_calls_in_flight_and_reports_the_rest_not_attempted() {
     let pairs: Vec<(usize, usize)> = (0..5000).map(|d| (d / 100, d)).collect();
     let cancel = Cancel::new();
     let mut outcomes = Vec::new();
-    let options = BulkOptions { concurrency: 2, progress_interval: Duration::from_millis(10), ..BulkOptions::default() };
+    let options =
+        BulkOptions { concurrency: 2, progress_interval: Duration::from_millis(10), ..BulkOptions::default() };
     let summary = client(&emu, 0)
         .link_many(
             &spec(),
@@ -203,7 +215,11 @@ fn cancellation_finishes_calls_in_flight_and_reports_the_rest_not_attempted() {
 
 #[test]
 fn above_the_servers_limit_the_job_backs_off_and_still_links_everything() {
-    let emu = emulator(30, 3000, EmulatorConfig { concurrency: 4, latency: Duration::from_millis(15), ..EmulatorConfig::default() });
+    let emu = emulator(
+        30,
+        3000,
+        EmulatorConfig { concurrency: 4, latency: Duration::from_millis(15), ..EmulatorConfig::default() },
+    );
     let pairs: Vec<(usize, usize)> = (0..3000).map(|d| (d / 100, d)).collect();
     let options = BulkOptions { concurrency: 16, batch_size: 10, ..BulkOptions::default() };
     let (_, summary) = run(&client(&emu, 10), &options, pairs.iter().map(|&(c, d)| row(c, d, "r")).collect());
@@ -215,9 +231,14 @@ fn above_the_servers_limit_the_job_backs_off_and_still_links_everything() {
 
 #[test]
 fn at_the_servers_limit_no_call_is_rejected() {
-    let emu = emulator(40, 4000, EmulatorConfig { concurrency: 10, latency: Duration::from_millis(10), ..EmulatorConfig::default() });
+    let emu = emulator(
+        40,
+        4000,
+        EmulatorConfig { concurrency: 10, latency: Duration::from_millis(10), ..EmulatorConfig::default() },
+    );
     let pairs: Vec<(usize, usize)> = (0..4000).map(|d| (d / 100, d)).collect();
-    let (_, summary) = run(&client(&emu, 0), &BulkOptions::default(), pairs.iter().map(|&(c, d)| row(c, d, "r")).collect());
+    let (_, summary) =
+        run(&client(&emu, 0), &BulkOptions::default(), pairs.iter().map(|&(c, d)| row(c, d, "r")).collect());
     assert_eq!((summary.succeeded, summary.rate_limited), (4000, 0));
     assert_eq!(emu.stats().rejected_concurrency, 0);
     assert!(emu.stats().max_in_flight <= 10);
@@ -226,7 +247,11 @@ fn at_the_servers_limit_no_call_is_rejected() {
 #[test]
 fn a_call_level_error_becomes_every_rows_outcome() {
     let emu = emulator(2, 4, EmulatorConfig::default());
-    let spec = BulkSpec::builder("Contacts", "Notes").related_module("Deals").related_by_external("External_Deal_ID").build().unwrap();
+    let spec = BulkSpec::builder("Contacts", "Notes")
+        .related_module("Deals")
+        .related_by_external("External_Deal_ID")
+        .build()
+        .unwrap();
     let rows: Vec<Result<BulkRow, InvalidInput>> = vec![row(0, 0, "r"), row(1, 1, "r")];
     let report = client(&emu, 3).link_all(&spec, &BulkOptions::default(), rows).unwrap();
     for o in &report.outcomes {
@@ -245,8 +270,9 @@ fn bad_options_are_rejected_before_anything_is_read() {
         read = true;
         None
     });
-    let e = client(&emu, 0).link_all(&spec(), &BulkOptions { batch_size: 101, ..BulkOptions::default() }, rows).unwrap_err();
+    let e = client(&emu, 0)
+        .link_all(&spec(), &BulkOptions { batch_size: 101, ..BulkOptions::default() }, rows)
+        .unwrap_err();
     assert!(e.to_string().contains("batch_size"));
     assert!(!read);
 }
-

@@ -402,7 +402,11 @@ fn send_with_retries(shared: &Shared<'_>, request: &UpdateRelated) -> (Result<Up
             Ok(response) => return (Ok(response), attempt + 1),
             // A 429 paces the job (the slots adapt) and does not draw on the budget, which guards against
             // hammering a failing server; `max_retries` still bounds it per call.
-            Err(f) if is_retryable(&f.error) && attempt < policy.max_retries && (limited || shared.budget.try_withdraw()) => {
+            Err(f)
+                if is_retryable(&f.error)
+                    && attempt < policy.max_retries
+                    && (limited || shared.budget.try_withdraw()) =>
+            {
                 shared.retries.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(policy.delay(attempt, f.retry_after, &mut jitter));
                 attempt += 1;
