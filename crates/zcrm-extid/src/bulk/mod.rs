@@ -49,8 +49,11 @@
 //! not sent is reported `NOT_ATTEMPTED`. Rows not yet read get no outcome (a resumed job sends them).
 
 mod engine;
+mod mapping;
 mod reorder;
 pub mod slots;
+
+pub use mapping::RowMapping;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

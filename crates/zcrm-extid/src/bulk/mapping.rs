@@ -1,0 +1,222 @@
+//! Tabular rows (CSV records, Python dicts, JS objects) -> [`BulkRow`]s: which column holds the parent, which
+//! the related key, which hold relation fields. The CLI, the Python and the Node packages all use this.
+//!
+//! A mapping is written like the `X-EXTERNAL` pairs: `--parent Contacts.External_Contact_ID` means the base
+//! module is Contacts and the parent is addressed by `External_Contact_ID`; `--related Deals.External_Deal_ID`
+//! means related records of Deals keyed by `External_Deal_ID`. The field `id` means a Zoho record id. Columns
+//! default to the field names; relation fields come from named columns, or (when none are named) from every
+//! other column of the row.
+//!
+//! Cell values: strings are used as they are; integers become their decimal text (data frames hold ids as
+//! integers; they are exact up to 2^63). Any other type in the parent or key column is an `INVALID_INPUT` for
+//! that row naming the column. A relation field whose cell is empty or null is left out of the record (an empty
+//! CSV cell means "no value", not "set to empty").
+
+use serde_json::{Map, Value};
+
+use super::{BulkRow, BulkSpec};
+use crate::error::InvalidInput;
+use crate::names::{FieldName, ModuleName};
+use crate::related::Parent;
+
+/// `Module.Field` from text.
+fn module_field(text: &str, argument: &str) -> Result<(ModuleName, FieldName), InvalidInput> {
+    let (m, f) = text.split_once('.').ok_or_else(|| {
+        InvalidInput::new(argument, format!("{text:?} must be Module.Field, e.g. Contacts.External_Contact_ID"))
+    })?;
+    Ok((ModuleName::parse_as(m, argument)?, FieldName::parse_as(f, argument)?))
+}
+
+/// How to read a [`BulkRow`] out of a row of named cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowMapping {
+    parent_field: Option<FieldName>,
+    parent_column: String,
+    key_field: String,
+    key_column: String,
+    fields: Option<Vec<(FieldName, String)>>,
+}
+
+impl RowMapping {
+    /// The job and mapping for `parent` (`Module.Field`) and `related` (`Module.Field`), through
+    /// `related_list` (default: the related module's name).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use zcrm_extid::bulk::RowMapping;
+    /// let (spec, mapping) = RowMapping::parse("Contacts.External_Contact_ID", "Deals.External_Deal_ID", None)?;
+    /// let mapping = mapping.with_fields(vec![("Contact_Role".into(), "role".into())])?;
+    /// let row = json!({"External_Contact_ID": "c1", "External_Deal_ID": "d1", "role": "r", "note": "x"});
+    /// let bulk_row = mapping.map_row(0, &|c| row.get(c).cloned(), &mut row.as_object().unwrap().keys().map(|k| k.as_str()))?;
+    /// assert_eq!(bulk_row.record, json!({"External_Deal_ID": "d1", "Contact_Role": "r"}));
+    /// assert_eq!(spec.related_list().as_str(), "Deals");
+    /// # Ok::<(), zcrm_extid::Error>(())
+    /// ```
+    pub fn parse(
+        parent: &str,
+        related: &str,
+        related_list: Option<&str>,
+    ) -> Result<(BulkSpec, RowMapping), InvalidInput> {
+        let (module, parent_field) = module_field(parent, "parent")?;
+        let (related_module, key_field) = module_field(related, "related")?;
+        let mut spec = BulkSpec::builder(module.as_str(), related_list.unwrap_or(related_module.as_str()))
+            .related_module(related_module.as_str());
+        if key_field.as_str() != "id" {
+            spec = spec.related_by_external(key_field.as_str());
+        }
+        let spec = spec.build()?;
+        let mapping = RowMapping {
+            parent_column: parent_field.to_string(),
+            parent_field: (parent_field.as_str() != "id").then_some(parent_field),
+            key_field: key_field.to_string(),
+            key_column: key_field.to_string(),
+            fields: None,
+        };
+        if mapping.parent_column == mapping.key_column {
+            return Err(InvalidInput::new(
+                "parent_column",
+                format!(
+                    "the parent and the related key would both be read from column {:?}; name the columns",
+                    mapping.key_column
+                ),
+            ));
+        }
+        Ok((spec, mapping))
+    }
+
+    /// Reads the parent from `column`.
+    pub fn with_parent_column(mut self, column: impl Into<String>) -> Self {
+        self.parent_column = column.into();
+        self
+    }
+
+    /// Reads the related key from `column`.
+    pub fn with_related_column(mut self, column: impl Into<String>) -> Self {
+        self.key_column = column.into();
+        self
+    }
+
+    /// Relation fields from named columns: `(API name, column)`. Without this, every other column is a field.
+    pub fn with_fields(mut self, fields: Vec<(String, String)>) -> Result<Self, InvalidInput> {
+        let fields = fields
+            .into_iter()
+            .map(|(api, column)| Ok((FieldName::parse_as(api, "fields")?, column)))
+            .collect::<Result<Vec<_>, InvalidInput>>()?;
+        self.fields = Some(fields);
+        Ok(self)
+    }
+
+    /// The columns a row must have.
+    pub fn required_columns(&self) -> Vec<&str> {
+        let mut c = vec![self.parent_column.as_str(), self.key_column.as_str()];
+        if let Some(f) = &self.fields {
+            c.extend(f.iter().map(|(_, col)| col.as_str()));
+        }
+        c
+    }
+
+    /// Checks a table's header before any row is read: every required column must be present.
+    pub fn check_columns<S: AsRef<str>>(&self, header: &[S]) -> Result<(), InvalidInput> {
+        let missing: Vec<&str> =
+            self.required_columns().into_iter().filter(|c| !header.iter().any(|h| h.as_ref() == *c)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let have: Vec<&str> = header.iter().map(AsRef::as_ref).collect();
+        Err(InvalidInput::new("columns", format!("missing column(s) {missing:?}; the input has {have:?}")))
+    }
+
+    /// Reads row `row`: `get(column)` returns a cell, `columns` lists the row's columns (used when relation
+    /// fields are taken from every other column).
+    pub fn map_row(
+        &self,
+        row: usize,
+        get: &dyn Fn(&str) -> Option<Value>,
+        columns: &mut dyn Iterator<Item = &str>,
+    ) -> Result<BulkRow, InvalidInput> {
+        let text = |column: &str| -> Result<String, InvalidInput> {
+            let bad = |why: &str| InvalidInput::new("row", format!("column {column:?} {why}")).at(row).field(column);
+            match get(column) {
+                None | Some(Value::Null) => Err(bad("is missing")),
+                Some(Value::String(s)) if s.is_empty() => Err(bad("is empty")),
+                Some(Value::String(s)) => Ok(s),
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+                Some(other) => Err(bad(&format!("must be text or an integer, not {other}"))),
+            }
+        };
+        let parent_value = text(&self.parent_column)?;
+        let parent = match &self.parent_field {
+            Some(f) => Parent::external(f.as_str(), parent_value),
+            None => Parent::id(parent_value),
+        }
+        .map_err(|e| InvalidInput::new("row", e.message).at(row).field(self.parent_column.clone()))?;
+        let mut record = Map::new();
+        record.insert(self.key_field.clone(), Value::String(text(&self.key_column)?));
+        let mut put = |api: &str, v: Value| {
+            if !matches!(&v, Value::Null) && v != Value::String(String::new()) {
+                record.insert(api.to_owned(), v);
+            }
+        };
+        match &self.fields {
+            Some(fields) => {
+                for (api, column) in fields {
+                    put(api.as_str(), get(column).unwrap_or(Value::Null));
+                }
+            }
+            None => {
+                for column in columns {
+                    if column != self.parent_column && column != self.key_column {
+                        put(column, get(column).unwrap_or(Value::Null));
+                    }
+                }
+            }
+        }
+        Ok(BulkRow { parent, record: Value::Object(record) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(m: &RowMapping, row: Value) -> Result<BulkRow, InvalidInput> {
+        let obj = row.as_object().unwrap().clone();
+        m.map_row(7, &|c| obj.get(c).cloned(), &mut obj.keys().map(String::as_str))
+    }
+
+    #[test]
+    fn ids_integers_and_empty_cells() {
+        let (spec, m) = RowMapping::parse("Contacts.id", "Deals.External_Deal_ID", None).unwrap();
+        assert_eq!(spec.key().field(), "External_Deal_ID");
+        let r = map(&m, json!({"id": 111111000000085009u64, "External_Deal_ID": "d", "Contact_Role": "", "X": null}))
+            .unwrap();
+        assert_eq!(r.parent, Parent::id("111111000000085009").unwrap());
+        assert_eq!(r.record, json!({"External_Deal_ID": "d"}));
+    }
+
+    #[test]
+    fn bad_cells_name_row_and_column() {
+        let (_, m) = RowMapping::parse("Contacts.External_Contact_ID", "Deals.id", None).unwrap();
+        let e = map(&m, json!({"External_Contact_ID": "c"})).unwrap_err();
+        assert_eq!(e.location(), "row[7].id");
+        let e = map(&m, json!({"External_Contact_ID": 1.5, "id": "1"})).unwrap_err();
+        assert_eq!(e.location(), "row[7].External_Contact_ID");
+        let (_, by_id) = RowMapping::parse("Contacts.id", "Deals.External_Deal_ID", None).unwrap();
+        let by_id = by_id.with_parent_column("contact");
+        assert!(
+            map(&by_id, json!({"contact": "abc", "External_Deal_ID": "d"})).unwrap_err().message.contains("digits")
+        );
+    }
+
+    #[test]
+    fn header_check_and_same_column() {
+        let (_, m) = RowMapping::parse("Contacts.External_Contact_ID", "Deals.External_Deal_ID", None).unwrap();
+        let m = m.with_fields(vec![("Contact_Role".into(), "role".into())]).unwrap();
+        let e = m.check_columns(&["External_Contact_ID", "External_Deal_ID"]).unwrap_err();
+        assert!(e.message.contains("role"), "{e}");
+        assert!(RowMapping::parse("Contacts.id", "Deals.id", None).is_err());
+        assert!(RowMapping::parse("Contacts", "Deals.id", None).is_err());
+    }
+}
