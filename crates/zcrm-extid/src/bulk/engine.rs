@@ -1,34 +1,20 @@
 //! The bulk job's coordinator (reads rows, groups, dispatches, reorders outcomes) and its workers (send with
 //! retries). See the parent module for the behaviour.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
-
 use super::reorder::Reorder;
 use super::slots::Slots;
+use super::window::{Batch, Item, Window};
 use super::{BulkOptions, BulkRow, BulkSpec, BulkSummary, Cancel, Progress, RowOutcome};
 use crate::client::Client;
 use crate::code::ErrorCode;
 use crate::error::{Details, Error, InvalidInput};
-use crate::related::{Parent, UpdateRelated, check_record};
+use crate::related::{UpdateRelated, check_record};
 use crate::response::{Failure, Outcome, UpdateResponse};
 use crate::retry::{Jitter, RetryBudget, is_rate_limited, is_retryable};
-
-struct Item {
-    row: usize,
-    record: Map<String, Value>,
-    key: String,
-}
-
-struct Batch {
-    parent_key: String,
-    parent: Parent,
-    items: Vec<Item>,
-}
 
 enum Sendout {
     Sent(Result<UpdateResponse, Error>, u32),
@@ -49,95 +35,6 @@ struct Shared<'a> {
     calls: AtomicU64,
     retries: AtomicU64,
     rate_limited: AtomicU64,
-}
-
-fn parent_key(p: &Parent) -> String {
-    match p {
-        Parent::Id(id) => format!("#{id}"),
-        Parent::External { field, value } => format!("{field}={value}"),
-    }
-}
-
-/// Rows waiting to be sent: groups by parent (oldest first), rows held back by a duplicate key, full batches.
-#[derive(Default)]
-struct Window {
-    groups: HashMap<String, Batch>,
-    order: VecDeque<String>,
-    blocked: VecDeque<(Parent, Item)>,
-    busy: HashSet<(String, String)>,
-    ready: VecDeque<Batch>,
-    buffered: usize,
-    peak: usize,
-}
-
-impl Window {
-    fn place(&mut self, parent: Parent, item: Item, batch_size: usize) {
-        let pk = parent_key(&parent);
-        if !self.busy.insert((pk.clone(), item.key.clone())) {
-            self.blocked.push_back((parent, item));
-            self.buffered += 1;
-            self.peak = self.peak.max(self.buffered);
-            return;
-        }
-        let group = self.groups.entry(pk.clone()).or_insert_with(|| {
-            self.order.push_back(pk.clone());
-            Batch { parent_key: pk.clone(), parent, items: Vec::new() }
-        });
-        group.items.push(item);
-        self.buffered += 1;
-        self.peak = self.peak.max(self.buffered);
-        if group.items.len() >= batch_size {
-            let batch = self.groups.remove(&pk).expect("present");
-            self.buffered -= batch.items.len();
-            self.ready.push_back(batch);
-        }
-    }
-
-    /// Moves the oldest group to `ready`; false if there is none.
-    fn flush_oldest(&mut self) -> bool {
-        while let Some(pk) = self.order.pop_front() {
-            if let Some(batch) = self.groups.remove(&pk) {
-                self.buffered -= batch.items.len();
-                self.ready.push_back(batch);
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Places held-back rows whose earlier twin is done.
-    fn retry_blocked(&mut self, batch_size: usize) {
-        let n = self.blocked.len();
-        for _ in 0..n {
-            let (parent, item) = self.blocked.pop_front().expect("counted");
-            self.buffered -= 1;
-            self.place(parent, item, batch_size);
-        }
-    }
-
-    fn release(&mut self, batch: &Batch) {
-        for item in &batch.items {
-            self.busy.remove(&(batch.parent_key.clone(), item.key.clone()));
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.blocked.is_empty() && self.ready.is_empty()
-    }
-
-    /// Everything still waiting, in no particular order.
-    fn drain(&mut self) -> Vec<(String, Item)> {
-        let mut out = Vec::new();
-        for (_, b) in self.groups.drain() {
-            out.extend(b.items.into_iter().map(|i| (b.parent.path_value().to_owned(), i)));
-        }
-        for b in self.ready.drain(..) {
-            out.extend(b.items.into_iter().map(|i| (b.parent.path_value().to_owned(), i)));
-        }
-        out.extend(self.blocked.drain(..).map(|(p, i)| (p.path_value().to_owned(), i)));
-        self.buffered = 0;
-        out
-    }
 }
 
 fn failure(row: usize, code: ErrorCode, message: String, details: Details) -> Outcome {

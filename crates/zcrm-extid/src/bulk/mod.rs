@@ -50,10 +50,13 @@
 
 mod engine;
 mod mapping;
+mod plan;
 mod reorder;
 pub mod slots;
+mod window;
 
 pub use mapping::RowMapping;
+pub use plan::{PlanItem, plan};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
