@@ -48,7 +48,10 @@ impl EmulatorArgs {
         let seed = match &self.seed {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                Seed::from_json(&text)?
+                let seed = Seed::from_json(&text)?;
+                // A seed that parses but is inconsistent is a bad argument too (exit 2), not a failure to start.
+                crate::state::Org::from_seed(&seed).map_err(|e| format!("invalid seed {}: {e}", path.display()))?;
+                seed
             }
             None => Seed::default_seed(),
         };

@@ -5,7 +5,7 @@
 //! | `GET /__emulator/state` | the state as JSON, with `stats` |
 //! | `POST /__emulator/reset` | back to the initial seed; faults, journal and stats cleared |
 //! | `POST /__emulator/seed` (body: a seed) | replace the state |
-//! | `POST /__emulator/records/{Module}` (body: `{"data":[{...}]}`) | add records; answers their ids |
+//! | `POST /__emulator/records/{Module}` (body: `{"data":[{...}]}`) | add records (all or nothing); answers their ids |
 //! | `GET /__emulator/journal`, `DELETE /__emulator/journal` | the request journal (Authorization redacted), or clear it |
 //! | `GET /__emulator/faults`, `POST /__emulator/faults` (one fault or a list), `DELETE /__emulator/faults` | the fault queue |
 //! | `POST /__emulator/expire-tokens` | expire every access token now |
@@ -63,14 +63,17 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> Response {
                 return bad("expected {\"data\": [...]}");
             };
             let mut org = lock(&shared.org);
+            // All or nothing: a 400 must not leave half of the records in.
+            let mut staged = org.clone();
             let mut ids = Vec::new();
             for r in records {
                 let Value::Object(m) = r else { return bad("records must be objects") };
-                match org.insert_record(module, m.clone()) {
+                match staged.insert_record(module, m.clone()) {
                     Ok(id) => ids.push(id),
                     Err(e) => return bad(e),
                 }
             }
+            *org = staged;
             ok(json!({"ids": ids}))
         }
         ("GET", "journal") => ok(serde_json::to_value(lock(&shared.journal).entries()).expect("json")),

@@ -115,7 +115,12 @@ pub struct Server {
 impl Server {
     /// Binds `addr` and serves `handler` on a background thread.
     pub fn start(addr: SocketAddr, handler: Arc<dyn Handler>, limits: Limits) -> io::Result<Server> {
-        let listener = TcpListener::bind(addr)?;
+        Server::from_listener(TcpListener::bind(addr)?, handler, limits)
+    }
+
+    /// Serves `handler` on an already bound `listener` (so a caller can learn the port before serving, without
+    /// releasing it in between).
+    pub fn from_listener(listener: TcpListener, handler: Arc<dyn Handler>, limits: Limits) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let conns: Arc<Mutex<HashMap<u64, TcpStream>>> = Arc::default();

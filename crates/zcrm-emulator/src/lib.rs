@@ -68,12 +68,36 @@ pub fn wait_for_shutdown() {
     use std::io::Read;
     let mut sink = [0u8; 64];
     let mut stdin = std::io::stdin();
-    // When stdin is a terminal or a pipe, EOF (Ctrl-D, or the parent closing it) stops the server.
-    // When stdin is /dev/null, read returns 0 at once: then serve until killed.
+    // When stdin is a terminal or a pipe, EOF (Ctrl-D, or the parent closing it) stops the server, even if
+    // nothing was written first. When stdin is /dev/null, read returns 0 at once: then serve until killed.
     match stdin.read(&mut sink) {
-        Ok(0) => loop {
+        Ok(0) if !eof_means_stop() => loop {
             std::thread::park();
         },
+        Ok(0) => {}
         _ => while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {},
     }
+}
+
+/// Whether stdin is a terminal, a pipe or a socket (whose EOF means "stop"), as opposed to `/dev/null`.
+fn eof_means_stop() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() || stdin_is_pipe()
+}
+
+#[cfg(unix)]
+fn stdin_is_pipe() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+        .is_some_and(|m| m.file_type().is_fifo() || m.file_type().is_socket())
+}
+
+#[cfg(not(unix))]
+fn stdin_is_pipe() -> bool {
+    false
 }

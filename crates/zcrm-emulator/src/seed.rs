@@ -47,7 +47,7 @@ pub struct Seed {
 }
 
 /// A module.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedModule {
     /// Its org-based external fields (values unique per field).
@@ -69,6 +69,19 @@ pub struct SeedModule {
 
 fn yes() -> bool {
     true
+}
+
+/// Like a module missing from JSON: supported and editable (as the serde defaults), no fields, no records.
+impl Default for SeedModule {
+    fn default() -> Self {
+        SeedModule {
+            external_fields: Vec::new(),
+            records: Vec::new(),
+            api_supported: true,
+            editable: true,
+            since_version: None,
+        }
+    }
 }
 
 /// A related list of `module`.

@@ -263,10 +263,10 @@ impl Emulator {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
         let org = Org::from_seed(&config.seed).map_err(invalid)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-        // Bind first to learn the port (the base URL goes into token replies).
+        // Bind first to learn the port (the base URL goes into token replies); the same listener then serves, so
+        // another process cannot take the port in between.
         let listener = std::net::TcpListener::bind(addr)?;
         let bound = listener.local_addr()?;
-        drop(listener);
         let shared = Arc::new(Shared {
             base_url: format!("http://{bound}"),
             runtime: Mutex::new(Runtime {
@@ -290,7 +290,7 @@ impl Emulator {
             requests: AtomicU64::new(0),
         });
         let limits = Limits { max_body: config.max_body, ..Limits::default() };
-        let server = Server::start(bound, shared.clone(), limits)?;
+        let server = Server::from_listener(listener, shared.clone(), limits)?;
         Ok(Emulator { shared, server })
     }
 
@@ -340,10 +340,13 @@ impl Emulator {
         self.shared.load(seed)
     }
 
-    /// Adds records to `module`; returns their ids.
+    /// Adds records to `module`; returns their ids. All or nothing: on an error no record is added.
     pub fn insert_records(&self, module: &str, records: Vec<Map<String, Value>>) -> Result<Vec<String>, String> {
         let mut org = lock(&self.shared.org);
-        records.into_iter().map(|r| org.insert_record(module, r)).collect()
+        let mut staged = org.clone();
+        let ids = records.into_iter().map(|r| staged.insert_record(module, r)).collect::<Result<Vec<_>, _>>()?;
+        *org = staged;
+        Ok(ids)
     }
 
     /// The id of `module`'s record whose external field `field` is `value`.
