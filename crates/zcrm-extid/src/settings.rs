@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::auth::Credentials;
 use crate::bulk::{BulkOptions, BulkSpec, SUB_CONCURRENCY};
 use crate::client::Client;
-use crate::config::{ApiVersion, DataCenter, Environment};
+use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, InvalidInput, Result};
 use crate::related::{Parent, UpdateRelated};
 
@@ -133,6 +133,21 @@ impl ClientSettings {
                 Err(Error::config("credentials", "set access_token, or client_id + client_secret + refresh_token"))
             }
         }
+    }
+
+    /// Where calls would go and with which version, without credentials (for dry runs): the base URL if set,
+    /// else the data centre's domain for the environment.
+    pub fn target(&self) -> Result<(BaseUrl, ApiVersion)> {
+        let version = self.api_version.as_deref().map(str::parse).transpose()?.unwrap_or_default();
+        let base = match &self.base_url {
+            Some(u) => BaseUrl::parse(u)?,
+            None => {
+                let dc: DataCenter = self.data_center.as_deref().map(str::parse).transpose()?.unwrap_or_default();
+                let env: Environment = self.environment.as_deref().map(str::parse).transpose()?.unwrap_or_default();
+                dc.api_domain(env)
+            }
+        };
+        Ok((base, version))
     }
 
     /// Builds the client.
@@ -346,6 +361,13 @@ mod tests {
         assert!(s(None, Some("i"), None, Some("r")).credentials().unwrap_err().to_string().contains("client_secret"));
         assert!(s(None, None, None, None).credentials().is_err());
         assert!(!format!("{:?}", s(Some("tok-secret"), None, None, None)).contains("tok-secret"));
+    }
+
+    #[test]
+    fn target_without_credentials() {
+        let s = ClientSettings { data_center: Some("au".into()), api_version: Some("v8".into()), ..Default::default() };
+        let (base, v) = s.target().unwrap();
+        assert_eq!((base.as_str(), v), ("https://www.zohoapis.com.au", ApiVersion::V8));
     }
 
     #[test]

@@ -47,7 +47,12 @@ fn invalid(row: usize, e: &InvalidInput) -> Outcome {
     if let Some(f) = &e.field {
         details.insert("field".into(), f.clone().into());
     }
-    failure(row, ErrorCode::InvalidInput, e.to_string(), details)
+    // The row is in the outcome; the message says what is wrong with which field.
+    let message = match &e.field {
+        Some(f) if !e.message.contains(f.as_str()) => format!("{f}: {}", e.message),
+        _ => e.message.clone(),
+    };
+    failure(row, ErrorCode::InvalidInput, message, details)
 }
 
 /// Counters of emitted outcomes.

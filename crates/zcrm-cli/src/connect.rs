@@ -1,0 +1,61 @@
+//! Connection options shared by the commands, and the client they build (credentials from the environment).
+
+use std::time::Duration;
+
+use zcrm_extid::Client;
+use zcrm_extid::settings::ClientSettings;
+
+/// Where to connect. Credentials come only from the environment (`ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` +
+/// `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`), so they never land in shell history or `ps` output.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectArgs {
+    /// Data centre: us, eu, in, au, jp, cn, ca, sa [env: ZOHO_DC].
+    #[arg(long, global = true)]
+    pub dc: Option<String>,
+    /// production, sandbox or developer [env: ZOHO_ENVIRONMENT].
+    #[arg(long, global = true)]
+    pub environment: Option<String>,
+    /// API version, v2 ... v8 (default v5) [env: ZOHO_API_VERSION].
+    #[arg(long, global = true)]
+    pub api_version: Option<String>,
+    /// Base URL override, e.g. an emulator's http://127.0.0.1:PORT [env: ZOHO_BASE_URL].
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+    /// Accounts URL override [env: ZOHO_ACCOUNTS_URL].
+    #[arg(long, global = true)]
+    pub accounts_url: Option<String>,
+    /// Retries of 429 / 5xx / dropped connections / timeouts.
+    #[arg(long, global = true)]
+    pub max_retries: Option<u32>,
+    /// Seconds to wait for a response.
+    #[arg(long, global = true)]
+    pub timeout_secs: Option<f64>,
+}
+
+impl ConnectArgs {
+    /// Settings from the environment, overridden by the flags.
+    pub fn settings(&self) -> ClientSettings {
+        let mut s = ClientSettings::from_env();
+        let pick = |flag: &Option<String>, env: Option<String>| flag.clone().or(env);
+        s.data_center = pick(&self.dc, s.data_center);
+        s.environment = pick(&self.environment, s.environment);
+        s.api_version = pick(&self.api_version, s.api_version);
+        s.base_url = pick(&self.base_url, s.base_url);
+        s.accounts_url = pick(&self.accounts_url, s.accounts_url);
+        s.max_retries = self.max_retries.or(s.max_retries);
+        s.read_timeout = self.timeout_secs.map(Duration::from_secs_f64).or(s.read_timeout);
+        s
+    }
+
+    /// The client, or a message saying what is missing.
+    pub fn client(&self) -> Result<Client, String> {
+        let s = self.settings();
+        if !s.has_credentials() {
+            return Err("no credentials: set ZOHO_ACCESS_TOKEN, or ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and \
+                        ZOHO_REFRESH_TOKEN (and ZOHO_DC for a data centre other than us); `zcrm demo` runs \
+                        against the built-in emulator without any"
+                .into());
+        }
+        s.build().map_err(|e| e.to_string())
+    }
+}
