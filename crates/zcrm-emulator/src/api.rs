@@ -12,7 +12,7 @@
 //! | route shape (`/{M}/{x}/{RL}[/{y}]`, metadata routes) | 404 `INVALID_URL_PATTERN` |
 //! | method allowed on the route | 400 `INVALID_REQUEST_METHOD` |
 //! | module exists (and exists in this version: no Appointments/Services before v3) | 400 `INVALID_MODULE`, `resource_path_index: 0` |
-//! | module supported by the API | 400 `NOT_SUPPORTED`, `resource_path_index: 0` |
+//! | module supported by the API | 400 `INVALID_MODULE` "The given module is not supported in API" for PUT and DELETE (as those pages name it), `NOT_SUPPORTED` for GET; `resource_path_index: 0` |
 //! | token scope: `ZohoCRM.modules.all` or `ZohoCRM.modules.{m}.{ALL\|WRITE\|UPDATE}` (READ for GET, DELETE for DELETE) | 401 `OAUTH_SCOPE_MISMATCH` |
 //! | profile may edit the module | 403 `NO_PERMISSION`, `permissions` |
 //! | related list exists on the module | 400 `INVALID_DATA` "The relation name given seems to be invalid", `resource_path_index: 2` |
@@ -22,7 +22,8 @@
 //! | and exists | 404 `INVALID_DATA` "The record does not exist", `resource_path_index: 1` (OAS) |
 //!
 //! Names (modules, related lists, fields) and external values are case-sensitive *. A value in the path is
-//! percent-decoded as one segment, so `a%2Fb` is the value `a/b` *.
+//! percent-decoded as one segment, so `a%2Fb` is the value `a/b` *; a `%` not followed by two hex digits is
+//! kept literally (as most servers do) *, and an escape that decodes to invalid UTF-8 is `INVALID_URL_PATTERN`.
 
 use serde_json::{Value, json};
 use zcrm_extid::XExternal;
@@ -203,7 +204,7 @@ pub fn resolve(
     if !m.api_supported {
         return Err(error(
             400,
-            "NOT_SUPPORTED",
+            if op == Op::Read { "NOT_SUPPORTED" } else { "INVALID_MODULE" },
             "The given module is not supported in API",
             json!({"resource_path_index": 0}),
         ));

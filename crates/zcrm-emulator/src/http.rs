@@ -3,7 +3,8 @@
 //! offer: answering a request by dropping the connection (a fault the emulator must be able to inject).
 //!
 //! Limits: request line 8 KiB, 100 headers of 8 KiB each, body [`Limits::max_body`] (10 MiB by default; larger
-//! bodies get a Zoho-shaped 413 before they are read), [`Limits::max_connections`] open connections (more are
+//! bodies get a Zoho-shaped 413; up to 64 MiB of such a body is read and discarded first, so the client, which
+//! is usually still sending, sees the 413 rather than a reset), [`Limits::max_connections`] open connections (more are
 //! closed on accept), and a read timeout on every socket read, so idle, slow or truncated clients cannot wedge it.
 
 use std::collections::HashMap;
@@ -103,6 +104,8 @@ impl Default for Limits {
 
 const MAX_LINE: usize = 8 << 10;
 const MAX_HEADERS: usize = 100;
+/// An oversized body up to this size is read and discarded before the 413 is written.
+const DRAIN_CAP: usize = 64 << 20;
 
 /// A running server; stops (and closes every connection) when dropped.
 pub struct Server {
@@ -198,8 +201,8 @@ enum ReadError {
     Io,
     /// Malformed request: answer 400 and close.
     Bad(&'static str),
-    /// Body over the limit: answer 413 and close.
-    TooLarge(usize),
+    /// Body over the limit: answer 413 (after reading away up to `drain` body bytes) and close.
+    TooLarge { limit: usize, drain: usize },
 }
 
 fn serve_connection(stream: TcpStream, handler: &dyn Handler, limits: Limits) {
@@ -225,7 +228,8 @@ fn serve_connection(stream: TcpStream, handler: &dyn Handler, limits: Limits) {
                 let _ = write_response(&mut writer, &Response::json(400, &body), false);
                 break;
             }
-            Err(ReadError::TooLarge(limit)) => {
+            Err(ReadError::TooLarge { limit, drain }) => {
+                drain_briefly(&mut reader, drain);
                 let body = zoho_error(
                     "LIMIT_EXCEEDED",
                     "the request body is too large",
@@ -237,6 +241,26 @@ fn serve_connection(stream: TcpStream, handler: &dyn Handler, limits: Limits) {
         }
     }
     let _ = reader.get_ref().shutdown(Shutdown::Both);
+}
+
+/// Reads and discards up to `n` (at most [`DRAIN_CAP`]) bytes for at most two seconds, so that a client still
+/// sending an oversized body gets to read the 413 instead of a connection reset.
+fn drain_briefly(reader: &mut BufReader<TcpStream>, n: usize) {
+    if n == 0 || n > DRAIN_CAP {
+        return;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let _ = reader.get_ref().set_read_timeout(Some(Duration::from_millis(200)));
+    let mut left = n;
+    let mut chunk = [0u8; 16 << 10];
+    while left > 0 && std::time::Instant::now() < deadline {
+        match reader.read(&mut chunk[..left.min(16 << 10)]) {
+            Ok(0) => break,
+            Ok(k) => left -= k,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+            Err(_) => break,
+        }
+    }
 }
 
 /// `{"code","details","message","status":"error"}`.
@@ -311,8 +335,10 @@ fn read_request(
         Some(v) if !chunked => Some(v.trim().parse::<usize>().map_err(|_| ReadError::Bad("invalid Content-Length"))?),
         _ => None,
     };
-    if length.is_some_and(|n| n > max_body) {
-        return Err(ReadError::TooLarge(max_body));
+    if let Some(n) = length.filter(|n| *n > max_body) {
+        // A client that asked `Expect: 100-continue` sends nothing more; others are probably sending the body.
+        let drain = if get("expect").is_some_and(|e| e == "100-continue") { 0 } else { n };
+        return Err(ReadError::TooLarge { limit: max_body, drain });
     }
     if get("expect").is_some_and(|e| e == "100-continue") {
         writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").and_then(|_| writer.flush()).map_err(|_| ReadError::Io)?;
@@ -346,7 +372,7 @@ fn read_chunked(reader: &mut impl BufRead, max_body: usize) -> Result<Vec<u8>, R
             return Ok(body);
         }
         if body.len().saturating_add(size) > max_body {
-            return Err(ReadError::TooLarge(max_body));
+            return Err(ReadError::TooLarge { limit: max_body, drain: 0 });
         }
         let start = body.len();
         body.resize(start + size, 0);

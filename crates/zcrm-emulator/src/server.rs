@@ -140,34 +140,47 @@ impl Shared {
             Err(response) => return Reply::Respond(response),
         };
         let rt = lock(&self.runtime).clone();
-        // Concurrency: count this call, and refuse it if that exceeds the limit.
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        let _slot = Slot(&self.in_flight);
+        // Concurrency: take a slot only if one is free, so refused calls never occupy one.
         let heavy = prepared.records > 10;
-        let _heavy_slot = heavy.then(|| {
-            self.heavy_in_flight.fetch_add(1, Ordering::SeqCst);
-            Slot(&self.heavy_in_flight)
-        });
-        let heavy_now = self.heavy_in_flight.load(Ordering::SeqCst);
-        if now > rt.concurrency || (heavy && heavy_now > rt.sub_concurrency) {
+        let take = |counter: &AtomicUsize, limit: usize| {
+            counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < limit).then_some(n + 1)).map(|n| n + 1)
+        };
+        let refuse = |message: String| {
             lock(&self.stats).rejected_concurrency += 1;
-            let message = if now > rt.concurrency {
-                format!("concurrency limit of {} exceeded", rt.concurrency)
-            } else {
-                format!("sub-concurrency limit of {} for calls with more than 10 records exceeded", rt.sub_concurrency)
-            };
-            return Reply::Respond(Response::json(429, &zoho_error("TOO_MANY_REQUESTS", &message, json!({}))));
-        }
+            Reply::Respond(Response::json(429, &zoho_error("TOO_MANY_REQUESTS", &message, json!({}))))
+        };
+        let Ok(now) = take(&self.in_flight, rt.concurrency) else {
+            return refuse(format!("concurrency limit of {} exceeded", rt.concurrency));
+        };
+        let _slot = Slot(&self.in_flight);
+        let _heavy_slot = if heavy {
+            if take(&self.heavy_in_flight, rt.sub_concurrency).is_err() {
+                return refuse(format!(
+                    "sub-concurrency limit of {} for calls with more than 10 records exceeded",
+                    rt.sub_concurrency
+                ));
+            }
+            Some(Slot(&self.heavy_in_flight))
+        } else {
+            None
+        };
         let credits_used = {
             let mut st = lock(&self.stats);
             st.max_in_flight = st.max_in_flight.max(now as u64);
             if rt.credits.is_some_and(|c| st.credits_used >= c) {
                 st.rejected_credits += 1;
                 drop(st);
-                return Reply::Respond(Response::json(
-                    429,
-                    &zoho_error("TOO_MANY_REQUESTS", "the API credits for the 24 hour period are exhausted", json!({})),
-                ));
+                return Reply::Respond(
+                    Response::json(
+                        429,
+                        &zoho_error(
+                            "TOO_MANY_REQUESTS",
+                            "the API credits for the 24 hour period are exhausted",
+                            json!({}),
+                        ),
+                    )
+                    .with_header("X-API-CREDITS-REMAINING", "0"),
+                );
             }
             st.api_calls += 1;
             st.credits_used += 1;

@@ -194,13 +194,16 @@ impl Org {
         self.modules.get(module)?.records.get(id)
     }
 
-    /// Links `record` of `list.module` with `related` of `list.related_module`, replacing the relation fields
-    /// if they were already linked. Returns true if the relation is new.
+    /// Links `record` of `list.module` with `related` of `list.related_module`. If they were already linked,
+    /// the given relation fields overwrite those of the same name and the others are kept (an update, as the
+    /// API's name says). Returns true if the relation is new.
     pub fn relate(&mut self, list: &RelatedListDef, record: &str, related: &str, fields: Map<String, Value>) -> bool {
         let a = (list.module.clone(), record.to_owned());
         let b = (list.related_module.clone(), related.to_owned());
         let key = rel_key(a.clone(), b.clone());
-        let new = self.relations.insert(key.clone(), fields).is_none();
+        let existing = self.relations.entry(key.clone());
+        let new = matches!(existing, std::collections::hash_map::Entry::Vacant(_));
+        existing.or_default().extend(fields);
         if new {
             self.by_record.entry(a).or_default().insert(key.clone());
             self.by_record.entry(b).or_default().insert(key);
@@ -278,6 +281,8 @@ mod tests {
         let mut f = Map::new();
         f.insert("Contact_Role".into(), "r".into());
         assert!(!org.relate(&cd, "111111000000085009", "111111000000094028", f.clone()));
+        // A relink without the field keeps it.
+        assert!(!org.relate(&cd, "111111000000085009", "111111000000094028", Map::new()));
         assert_eq!(org.relation_count(), 1);
         assert_eq!(
             org.related_of("Deals", "111111000000094028", "Contacts"),

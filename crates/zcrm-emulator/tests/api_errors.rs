@@ -162,9 +162,13 @@ fn appointments_do_not_exist_before_v3() {
 #[test]
 fn documents_are_not_supported() {
     let emu = start();
+    // The PUT page names this INVALID_MODULE ("The given module is not supported in API"); GET names it NOT_SUPPORTED.
     let r = put(&emu, "/crm/v5/Documents/111111000000000001/Deals", None, &json!({"data": [{"id": DEAL3}]}));
-    let v = assert_error(&r, 400, "NOT_SUPPORTED", &["resource_path_index"]);
+    let v = assert_error(&r, 400, "INVALID_MODULE", &["resource_path_index"]);
     assert_eq!(v["details"]["resource_path_index"], 0);
+    assert_eq!(v["message"], "The given module is not supported in API");
+    let r = api(&emu, "GET", "/crm/v5/Documents/111111000000000001/Deals?fields=Deal_Name", None, b"");
+    assert_error(&r, 400, "NOT_SUPPORTED", &["resource_path_index"]);
 }
 
 #[test]
@@ -657,7 +661,7 @@ fn single_record_form_takes_the_key_from_the_path() {
 }
 
 #[test]
-fn relinking_replaces_the_relation_fields_and_keeps_one_relation() {
+fn relinking_updates_the_relation_fields_and_keeps_one_relation() {
     let emu = start();
     assert_eq!(put_sample(&emu).status, 200);
     let before = emu.state();
@@ -677,9 +681,9 @@ fn relinking_replaces_the_relation_fields_and_keeps_one_relation() {
     assert_eq!(r.item(0)["details"], json!({"External_Contact_ID": "extcontact3", "id": CONTACT}));
     assert_eq!(emu.relation_count(), 1);
     assert_eq!(emu.related("Contacts", CONTACT, "Deals"), vec![(DEAL3.to_owned(), role("r3"))]);
-    // Relinking without relation fields empties them.
+    // Relinking without relation fields keeps them (an update, not a replacement).
     assert_eq!(put(&emu, CASE_A, Some(BOTH), &json!({"data": [{"External_Deal_ID": "extdeal3"}]})).status, 200);
-    assert_eq!(emu.related("Contacts", CONTACT, "Deals"), vec![(DEAL3.to_owned(), Map::new())]);
+    assert_eq!(emu.related("Contacts", CONTACT, "Deals"), vec![(DEAL3.to_owned(), role("r3"))]);
     assert_eq!(emu.relation_count(), 1);
 }
 

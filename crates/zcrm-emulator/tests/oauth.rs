@@ -244,3 +244,15 @@ fn the_core_client_refreshes_against_the_emulator() {
     );
     assert_eq!(journal[1].header("authorization"), Some("Zoho-oauthtoken ***"));
 }
+
+#[test]
+fn the_journal_never_holds_oauth_secrets() {
+    let emu = start();
+    let token = mint(&emu);
+    assert_eq!(put_sample(&emu).status, 200);
+    let journal = control(&emu, "GET", "journal", None).text();
+    for secret in ["emulator-client-secret", "1000.emulator.refresh.token", token.as_str(), TOKEN] {
+        assert!(!journal.contains(secret), "{secret} in the journal");
+    }
+    assert!(journal.contains("client_secret=***"));
+}

@@ -450,3 +450,18 @@ fn dropping_the_emulator_closes_connections_and_frees_the_port() {
     let listener = TcpListener::bind(("127.0.0.1", port));
     assert!(listener.is_ok(), "the port is free: {listener:?}");
 }
+
+#[test]
+fn a_client_sending_a_large_body_whole_reads_the_413() {
+    use zcrm_extid::Method;
+    use zcrm_extid::transport::{HttpRequest, Transport, TransportConfig, UreqTransport};
+    let emu = small_body_limit();
+    let url = format!("{}{CASE_A}", emu.base_url());
+    let headers = [("Authorization", bearer(TOKEN)), ("X-EXTERNAL", BOTH.to_owned())];
+    let body = vec![b' '; 4 << 20];
+    let r = UreqTransport::new(&TransportConfig::default())
+        .send(HttpRequest { method: Method::Put, url: &url, headers: &headers, body: &body })
+        .expect("the 413 arrives instead of a reset");
+    assert_eq!(r.status, 413);
+    assert_alive(&emu);
+}
