@@ -38,8 +38,7 @@ pub struct EmulatorArgs {
 }
 
 fn parse_edition(s: &str) -> Result<Edition, String> {
-    Edition::parse(s)
-        .ok_or_else(|| format!("unknown edition {s:?} (free, standard, professional, enterprise, ultimate)"))
+    s.parse::<Edition>().map_err(|e| e.to_string())
 }
 
 impl EmulatorArgs {

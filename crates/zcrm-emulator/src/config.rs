@@ -1,52 +1,11 @@
-//! [`EmulatorConfig`] and the [`Edition`] presets of Zoho's API limits (spec §5).
+//! [`EmulatorConfig`]; the [`Edition`] presets of Zoho's API limits (spec §5) are the client crate's.
 
 use std::time::Duration;
 
 use crate::seed::Seed;
 
-/// A Zoho CRM edition: its concurrency limit (spec §5.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Edition {
-    /// 5 concurrent calls.
-    Free,
-    /// 10.
-    Standard,
-    /// 15.
-    Professional,
-    /// 20 (the default: external fields exist only in Enterprise and Ultimate).
-    #[default]
-    Enterprise,
-    /// 25.
-    Ultimate,
-}
-
-impl Edition {
-    /// Concurrent API calls allowed per org and app.
-    pub fn concurrency(self) -> usize {
-        match self {
-            Edition::Free => 5,
-            Edition::Standard => 10,
-            Edition::Professional => 15,
-            Edition::Enterprise => 20,
-            Edition::Ultimate => 25,
-        }
-    }
-
-    /// Parses `free`, `standard`, `professional`, `enterprise`, `ultimate`.
-    pub fn parse(name: &str) -> Option<Edition> {
-        match name.to_ascii_lowercase().as_str() {
-            "free" => Some(Edition::Free),
-            "standard" | "starter" => Some(Edition::Standard),
-            "professional" => Some(Edition::Professional),
-            "enterprise" | "zoho_one" => Some(Edition::Enterprise),
-            "ultimate" | "crm_plus" => Some(Edition::Ultimate),
-            _ => None,
-        }
-    }
-}
-
-/// Sub-concurrency of "heavy" calls in every edition (spec §5.3).
-pub const SUB_CONCURRENCY: usize = 10;
+pub use zcrm_extid::bulk::SUB_CONCURRENCY;
+pub use zcrm_extid::settings::Edition;
 
 /// How an emulator starts.
 #[derive(Debug, Clone)]
