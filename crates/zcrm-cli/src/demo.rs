@@ -15,7 +15,7 @@ use crate::link::{self, LinkArgs};
 /// Options of the demo.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Contact-deal pairs to link (one deal per row; a contact per 10 rows).
+    /// Contact-deal pairs to link (one deal per row; a contact per 100 rows, so calls carry 100 records).
     #[arg(long, default_value_t = 10_000)]
     pub rows: usize,
     /// Simulated latency of each API call, ms.
@@ -56,7 +56,7 @@ pub fn run(args: &DemoArgs) -> i32 {
 
 fn demo(args: &DemoArgs) -> Result<i32, String> {
     let rows = args.rows.max(1);
-    let contacts = rows.div_ceil(10);
+    let contacts = rows.div_ceil(100);
     let mut seed = Seed::default_seed();
     seed.add_records("Contacts", "External_Contact_ID", "c", contacts);
     seed.add_records("Deals", "External_Deal_ID", "d", rows);
