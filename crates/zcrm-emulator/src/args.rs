@@ -35,6 +35,13 @@ pub struct EmulatorArgs {
     /// Access tokens per refresh token per 10 minutes before "Access Denied".
     #[arg(long, default_value_t = 10)]
     pub token_throttle: usize,
+    /// Add generated records: Module.Field=PREFIX:COUNT adds COUNT records whose Field is PREFIX0, PREFIX1, ...
+    /// (repeatable), e.g. --generate Deals.External_Deal_ID=d:1000000.
+    #[arg(long, value_name = "MODULE.FIELD=PREFIX:COUNT")]
+    pub generate: Vec<String>,
+    /// Requests kept in the journal (0 turns it off; large jobs need not keep their bodies).
+    #[arg(long, default_value_t = 10_000)]
+    pub journal: usize,
 }
 
 fn parse_edition(s: &str) -> Result<Edition, String> {
@@ -54,6 +61,15 @@ impl EmulatorArgs {
             }
             None => Seed::default_seed(),
         };
+        let mut seed = seed;
+        for g in &self.generate {
+            let bad = || format!("--generate {g:?}: expected Module.Field=PREFIX:COUNT");
+            let (target, spec) = g.split_once('=').ok_or_else(bad)?;
+            let (module, field) = target.split_once('.').ok_or_else(bad)?;
+            let (prefix, count) = spec.rsplit_once(':').ok_or_else(bad)?;
+            let count: usize = count.parse().map_err(|_| bad())?;
+            seed.add_records(module, field, prefix, count);
+        }
         Ok(EmulatorConfig {
             port: self.port,
             seed,
@@ -63,6 +79,7 @@ impl EmulatorArgs {
             credits: self.credits,
             token_lifetime: Duration::from_secs(self.token_lifetime),
             token_throttle: self.token_throttle,
+            journal_capacity: self.journal,
             ..EmulatorConfig::default()
         })
     }

@@ -227,3 +227,20 @@ fn bad_arguments_exit_with_status_2() {
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("unknown edition"), "{err}");
 }
+
+#[test]
+fn generated_records_are_addressable() {
+    let emu = spawn(&["--generate", "Deals.External_Deal_ID=gen:3", "--journal", "0"]);
+    let base = emu.base_url();
+    let r = put(
+        &base,
+        "/crm/v5/Contacts/extcontact3/Deals",
+        TOKEN,
+        "Contacts.External_Contact_ID,Deals.External_Deal_ID",
+        r#"{"data":[{"External_Deal_ID":"gen2"}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let bad = run_to_exit(&["--generate", "Deals=3"]);
+    assert_eq!(bad.0.code(), Some(2), "{}", bad.2);
+    emu.stop();
+}
