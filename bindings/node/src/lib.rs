@@ -1,9 +1,17 @@
-//! napi-rs binding of zcrm-extid: converts types, runs blocking core calls on libuv workers, maps errors.
+//! napi-rs binding of zcrm-extid: converts types, runs blocking core calls on libuv workers (`AsyncTask`), maps
+//! errors. Every URL, header, default, retry and rule lives in the core crate; this crate only moves values
+//! across.
+//!
+//! * [`client`]: `Client`, `PreparedRequest`, `prepareUpdateRelated`, `parseOutcomes`.
+//! * [`tasks`]: the `AsyncTask`s of `updateRelated` and `linkMany`.
+//! * [`bulk`]: `linkMany`'s rows and options, progress (ThreadsafeFunction) and `AbortSignal`.
+//! * [`errors`]: `ZcrmError` and the one core-error conversion.
+//! * [`convert`]: JS values <-> core settings, specs and results.
+//! * [`emulator`]: the in-process emulator for tests.
 
-use napi_derive::napi;
-
-/// The version of the native addon.
-#[napi]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
-}
+pub mod bulk;
+pub mod client;
+pub mod convert;
+pub mod emulator;
+pub mod errors;
+pub mod tasks;

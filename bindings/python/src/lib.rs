@@ -1,8 +1,26 @@
-//! PyO3 binding of zcrm-extid: converts types, releases the GIL around blocking core calls, maps errors.
+//! PyO3 binding of zcrm-extid (module `zcrm_extid._native`): converts types, releases the GIL around blocking
+//! core calls, maps errors. Everything the client knows lives in the core crate.
+
+mod bulk;
+mod client;
+mod convert;
+mod emulator;
+mod errors;
+mod results;
 
 use pyo3::prelude::*;
 
 #[pymodule]
-fn _native(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::Client>()?;
+    m.add_class::<results::UpdateResult>()?;
+    m.add_class::<results::Outcome>()?;
+    m.add_class::<results::PreparedRequest>()?;
+    m.add_class::<bulk::BulkReport>()?;
+    m.add_class::<bulk::BulkSummary>()?;
+    m.add_class::<bulk::RowOutcome>()?;
+    m.add_class::<bulk::Progress>()?;
+    m.add_class::<emulator::Emulator>()?;
+    m.add_function(wrap_pyfunction!(client::prepare_update_related, m)?)?;
     Ok(())
 }

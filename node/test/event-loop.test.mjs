@@ -1,0 +1,65 @@
+// Blocking work runs on libuv workers, never on the JS thread; concurrent calls share one token refresh.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import { SEED, startEmulator, staticClient, zcrm } from './support.mjs'
+
+const plainIds = { module: 'Contacts', parent: SEED.contactId, relatedList: 'Deals', records: [{ id: SEED.deal3Id }] }
+
+test('the event loop keeps ticking during a call the emulator delays by 300 ms', async (t) => {
+  const emu = startEmulator(t, { latencyMs: 300 })
+  const client = staticClient(emu)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 10)
+  try {
+    const started = performance.now()
+    const pending = client.updateRelated(plainIds)
+    assert.equal(ticks, 0)
+    const r = await pending
+    const elapsed = performance.now() - started
+    assert.equal(r.allSucceeded, true)
+    assert.ok(elapsed >= 300, `the emulator delayed the call (${elapsed} ms)`)
+    // A blocked JS thread would give 0 or 1 tick; a free one about 30.
+    assert.ok(ticks >= 15, `the JS thread was blocked: ${ticks} ticks in ${elapsed.toFixed(0)} ms`)
+    t.diagnostic(`event-loop ticks during a 300 ms call: ${ticks} (10 ms interval, ${elapsed.toFixed(0)} ms)`)
+  } finally {
+    clearInterval(timer)
+  }
+})
+
+test('50 concurrent calls on one client with a token about to expire cause exactly one refresh', async (t) => {
+  // auth.rs: a token is not handed out in its last 5 s (SAFETY) and is refreshed ahead at lifetime/10 (max 5 min)
+  // before expiry. With a 6 s lifetime the first token is "about to expire" 1 s after it was issued: every call
+  // then needs a new one, and the single-flight refresh must fetch it once for all 50.
+  const emu = startEmulator(t, { tokenLifetimeSecs: 6, concurrency: 100, latencyMs: 50 })
+  const client = new zcrm.Client(emu.clientOptions())
+  await client.updateRelated(plainIds)
+  assert.equal(emu.stats().tokensIssued, 1)
+  await sleep(1200)
+  emu.clearJournal()
+  const results = await Promise.all(Array.from({ length: 50 }, () => client.updateRelated(plainIds)))
+  assert.ok(results.every((r) => r.allSucceeded))
+  const stats = emu.stats()
+  assert.equal(stats.tokensIssued, 2, 'one refresh for the 50 calls')
+  assert.equal(emu.journal().filter((e) => e.path.endsWith('/oauth/v2/token')).length, 1)
+  assert.equal(emu.journal().filter((e) => e.method === 'PUT').length, 50)
+  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+  if (pool > 4) assert.ok(stats.maxInFlight > 4, `calls overlapped: ${stats.maxInFlight}`)
+  t.diagnostic(`libuv pool ${pool}: at most ${stats.maxInFlight} calls in flight, ${stats.tokensIssued - 1} refresh`)
+})
+
+test('the event loop keeps ticking during a bulk job', async (t) => {
+  const emu = startEmulator(t, { latencyMs: 100 })
+  const client = staticClient(emu)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 10)
+  try {
+    const rows = [SEED.deal3Ext, SEED.deal2Ext].map((d) => ({ External_Contact_ID: SEED.contactExt, External_Deal_ID: d }))
+    const report = await client.linkMany(rows, { parent: 'Contacts.External_Contact_ID', related: 'Deals.External_Deal_ID', batchSize: 1, concurrency: 1 })
+    assert.equal(report.summary.succeeded, 2)
+    assert.ok(ticks >= 10, `the JS thread was blocked: ${ticks} ticks`)
+  } finally {
+    clearInterval(timer)
+  }
+})
