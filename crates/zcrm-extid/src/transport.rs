@@ -4,8 +4,13 @@
 //! error (`http_status_as_error(false)`), because Zoho's error bodies carry the code and details. One
 //! [`ureq::Agent`] holds the keep-alive pool, shared by every clone of a [`crate::Client`].
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::error::{Error, Result};
 use crate::request::Method;
@@ -86,10 +91,41 @@ impl fmt::Debug for UreqTransport {
     }
 }
 
+/// How long a resolved host is reused.
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// ureq resolves the host on every request, and with a timeout configured it does so on a new thread each time:
+/// a thread and a DNS round trip per API call. This resolver keeps each answer for [`DNS_TTL`].
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<HashMap<String, (ResolvedSocketAddrs, Instant)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!("{}://{}", uri.scheme_str().unwrap_or(""), uri.authority().map_or("", |a| a.as_str()));
+        let now = Instant::now();
+        if let Some((addrs, at)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && now.duration_since(*at) < DNS_TTL
+        {
+            return Ok(addrs.clone());
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (addrs.clone(), now));
+        Ok(addrs)
+    }
+}
+
 impl UreqTransport {
     /// A transport with `config`.
     pub fn new(config: &TransportConfig) -> Self {
-        let agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout))
@@ -98,8 +134,8 @@ impl UreqTransport {
             .max_idle_connections_per_host(config.max_idle_per_host.max(1))
             .max_idle_age(Duration::from_secs(50))
             .user_agent(concat!("zcrm-extid/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default());
         UreqTransport { agent, max_body_bytes: config.max_body_bytes }
     }
 }
