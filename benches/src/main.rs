@@ -8,6 +8,11 @@
 //! Each scenario prints one line of a markdown table: what was measured, the figure, the target, and the
 //! ratio against a baseline measured in the same run (the physical limit, or a raw keep-alive client).
 
+/// The allocator the shipped binaries use (`--features system-alloc` measures glibc malloc instead).
+#[cfg(not(feature = "system-alloc"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod emulator;
 mod measure;
 
@@ -66,6 +71,11 @@ enum Scenario {
     /// Per-call time of the client over a raw keep-alive HTTP client sending the same prepared bytes.
     Overhead {
         #[arg(long, default_value_t = 5_000)]
+        calls: usize,
+    },
+    /// Pure per-row costs of the library (no network): build + serialize a call, parse its response.
+    Micro {
+        #[arg(long, default_value_t = 2_000)]
         calls: usize,
     },
     /// Peak RSS of `zcrm link` on a generated CSV.
@@ -352,6 +362,46 @@ fn rss(rows: usize) -> bool {
     ok
 }
 
+fn micro(calls: usize) -> bool {
+    let rows: Vec<serde_json::Map<String, Value>> = (0..100)
+        .map(|i| {
+            json!({"External_Deal_ID": format!("d{i}"), "Contact_Role": "111111000000026002"})
+                .as_object()
+                .cloned()
+                .expect("object")
+        })
+        .collect();
+    let response: String = {
+        let items: Vec<Value> = (0..100)
+            .map(|i| json!({"code": "SUCCESS", "details": {"External_Deal_ID": format!("d{i}"), "id": format!("1111110000001{i:05}")}, "message": "relation added", "status": "success"}))
+            .collect();
+        json!({"data": items}).to_string()
+    };
+    let base = zcrm_extid::BaseUrl::parse("https://www.zohoapis.com").expect("url");
+    let t = Instant::now();
+    for _ in 0..calls {
+        let r = UpdateRelated::builder("Contacts", Parent::external("External_Contact_ID", "c1").expect("p"), "Deals")
+            .related_by_external("External_Deal_ID")
+            .records(rows.iter().cloned().map(Value::Object))
+            .build()
+            .expect("valid");
+        std::hint::black_box(r.prepare(&base, zcrm_extid::ApiVersion::V5));
+    }
+    let build = t.elapsed().as_secs_f64() * 1e9 / (calls * 100) as f64;
+    let t = Instant::now();
+    for _ in 0..calls {
+        std::hint::black_box(zcrm_extid::response::parse_outcomes(200, None, response.as_bytes(), 100).expect("parse"));
+    }
+    let parse = t.elapsed().as_secs_f64() * 1e9 / (calls * 100) as f64;
+    print_row(
+        "library CPU per row without network (build+validate+serialize / parse response)",
+        format!("{build:.0} ns + {parse:.0} ns"),
+        "(breakdown)",
+        true,
+    );
+    true
+}
+
 fn main() {
     let cli = Cli::parse();
     println!("| scenario | measured | target | |\n|---|---|---|---|");
@@ -373,6 +423,7 @@ fn main() {
         Scenario::Cpu { rows } => cpu(rows),
         Scenario::Overhead { calls } => overhead(calls),
         Scenario::Rss { rows } => rss(rows),
+        Scenario::Micro { calls } => micro(calls),
     };
     // Targets are reported, not enforced: a miss is data (the exit status says whether all were met).
     std::process::exit(if ok { 0 } else { 1 });

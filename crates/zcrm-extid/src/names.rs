@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use crate::error::InvalidInput;
 
-fn is_api_name(s: &str) -> bool {
+pub(crate) fn is_api_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

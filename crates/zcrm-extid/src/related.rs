@@ -414,7 +414,7 @@ pub(crate) fn check_record(index: usize, record: Value, key: &RelatedKey) -> Res
         Value::Object(m) => m,
         other => return Err(err(format!("must be a JSON object, not {}", json_type(&other)))),
     };
-    if let Some(bad) = map.keys().find(|k| FieldName::new(k.as_str()).is_err()) {
+    if let Some(bad) = map.keys().find(|k| !crate::names::is_api_name(k)) {
         return Err(err(format!("{bad:?} is not a Zoho field API name")).field(bad.clone()));
     }
     let field = key.field();

@@ -11,6 +11,8 @@
 //! Zoho documents the order of `data` as the input order (its `json_path` values `$.data[i]` say so); the
 //! client relies on it and checks the length.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::code::ErrorCode;
@@ -149,6 +151,18 @@ pub fn parse_outcomes(status: u16, content_type: Option<&str>, body: &[u8], expe
             hint: None,
         });
     }
+    // Fast path: the usual well-formed `data` array, parsed straight into typed items (no intermediate
+    // `Value` tree). Anything else takes the general path below, which handles every shape.
+    if let Ok(envelope) = serde_json::from_slice::<TypedEnvelope>(body)
+        && envelope.data.len() == expected
+    {
+        return Ok(envelope
+            .data
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| item.into_outcome(index, status))
+            .collect());
+    }
     let json: Value = serde_json::from_slice(body).map_err(|e| unexpected(format!("the body is not JSON ({e})")))?;
     let Value::Object(mut top) = json else {
         return Err(unexpected("the JSON body is not an object".into()));
@@ -168,6 +182,38 @@ pub fn parse_outcomes(status: u16, content_type: Option<&str>, body: &[u8], expe
             Some(e) => Err(e),
             None => Err(unexpected("the JSON has neither `data` nor an error `code`".into())),
         },
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TypedEnvelope<'a> {
+    #[serde(borrow)]
+    data: Vec<TypedItem<'a>>,
+}
+
+/// Strings borrowed from the body where they have no escapes (`status` is only compared, `code` is mapped).
+#[derive(serde::Deserialize)]
+struct TypedItem<'a> {
+    #[serde(borrow)]
+    code: Cow<'a, str>,
+    #[serde(default, borrow)]
+    message: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(default)]
+    details: Option<Details>,
+}
+
+impl TypedItem<'_> {
+    fn into_outcome(self, index: usize, http_status: u16) -> Outcome {
+        let details = self.details.unwrap_or_default();
+        let result = if self.status.eq_ignore_ascii_case("success") {
+            Ok(Success { code: self.code.into_owned(), message: self.message.into_owned(), details })
+        } else {
+            let code = if self.code.is_empty() { ErrorCode::UnexpectedResponse } else { ErrorCode::parse(&self.code) };
+            Err(Failure { code, message: self.message.into_owned(), details, status: Some(http_status) })
+        };
+        Outcome { index, result }
     }
 }
 

@@ -264,11 +264,12 @@ fn outcomes_of(finished: Finished) -> Vec<RowOutcome> {
 fn worker(shared: &Shared<'_>, jobs: &Mutex<mpsc::Receiver<Batch>>, done: mpsc::Sender<Finished>) {
     loop {
         let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(batch) = next else { return };
+        let Ok(mut batch) = next else { return };
         let result = if shared.cancel.is_cancelled() {
             Sendout::NotAttempted
         } else {
-            let records = batch.items.iter().map(|i| i.record.clone()).collect();
+            // The records move into the request; the batch keeps each row's index and key for the outcomes.
+            let records = batch.items.iter_mut().map(|i| std::mem::take(&mut i.record)).collect();
             let request = UpdateRelated::from_validated(
                 shared.spec.module.clone(),
                 batch.parent.clone(),

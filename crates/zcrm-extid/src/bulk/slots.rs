@@ -69,6 +69,7 @@ impl Slots {
     /// Frees a slot, reporting whether the call was rate-limited.
     pub fn release(&self, rate_limited: bool) {
         let mut st = self.lock();
+        let capacity_before = st.capacity;
         st.in_use -= 1;
         if self.adaptive {
             st.results += 1;
@@ -89,7 +90,12 @@ impl Slots {
                 st.last_change = now;
             }
         }
-        self.freed.notify_all();
+        // One slot was freed: one waiter can use it, unless the capacity grew (then all may).
+        if st.capacity > capacity_before {
+            self.freed.notify_all();
+        } else {
+            self.freed.notify_one();
+        }
     }
 
     /// The current capacity.

@@ -21,6 +21,14 @@ pub(super) struct Batch {
     pub items: Vec<Item>,
 }
 
+fn busy_key(parent_key: &str, key: &str) -> String {
+    let mut k = String::with_capacity(parent_key.len() + key.len() + 1);
+    k.push_str(parent_key);
+    k.push('\0');
+    k.push_str(key);
+    k
+}
+
 pub(super) fn parent_key(p: &Parent) -> String {
     match p {
         Parent::Id(id) => format!("#{id}"),
@@ -34,7 +42,8 @@ pub(super) struct Window {
     groups: HashMap<String, Batch>,
     order: VecDeque<String>,
     blocked: VecDeque<(Parent, Item)>,
-    busy: HashSet<(String, String)>,
+    /// `parent key + NUL + related key` of every row waiting or in flight.
+    busy: HashSet<String>,
     pub ready: VecDeque<Batch>,
     pub buffered: usize,
     pub peak: usize,
@@ -43,7 +52,7 @@ pub(super) struct Window {
 impl Window {
     pub fn place(&mut self, parent: Parent, item: Item, batch_size: usize) {
         let pk = parent_key(&parent);
-        if !self.busy.insert((pk.clone(), item.key.clone())) {
+        if !self.busy.insert(busy_key(&pk, &item.key)) {
             self.blocked.push_back((parent, item));
             self.buffered += 1;
             self.peak = self.peak.max(self.buffered);
@@ -87,7 +96,7 @@ impl Window {
 
     pub fn release(&mut self, batch: &Batch) {
         for item in &batch.items {
-            self.busy.remove(&(batch.parent_key.clone(), item.key.clone()));
+            self.busy.remove(&busy_key(&batch.parent_key, &item.key));
         }
     }
 
