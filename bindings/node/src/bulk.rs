@@ -10,9 +10,9 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 use napi_derive::napi;
 use serde_json::{Map, Value};
-use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel, RowMapping};
-use zcrm_extid::settings::BulkSettings;
-use zcrm_extid::{InvalidInput, RelatedKey};
+use zcrm_extid::InvalidInput;
+use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel};
+use zcrm_extid::settings::{BulkSettings, MappingSettings};
 
 use crate::convert::{CoreResult, Outcome, count, millis, value_from_js};
 
@@ -161,39 +161,36 @@ pub struct Job {
 /// The rows and options as the core's job. Rows are read here, on the JS thread, once: each becomes a core
 /// row, or an `INVALID_INPUT` outcome for that row (not an exception).
 pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
-    let (spec, mut mapping) = RowMapping::parse(&o.parent, &o.related, o.related_list.as_deref())?;
-    if let Some(c) = &o.parent_column {
-        mapping = mapping.with_parent_column(c.clone());
+    let fields = match &o.fields {
+        Some(fields) => Some(
+            fields
+                .iter()
+                .map(|(api, column)| match column {
+                    Value::String(c) => Ok((api.clone(), c.clone())),
+                    _ => Err(InvalidInput::new("fields", "must map API names to column names (strings)").field(api)),
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let (spec, mapping) = MappingSettings {
+        parent: o.parent.clone(),
+        related: o.related.clone(),
+        related_list: o.related_list.clone(),
+        parent_column: o.parent_column.clone(),
+        related_column: o.related_column.clone(),
+        fields,
     }
-    if let Some(c) = &o.related_column {
-        mapping = mapping.with_related_column(c.clone());
-    }
-    if let Some(fields) = &o.fields {
-        let pairs = fields
-            .iter()
-            .map(|(api, column)| match column {
-                Value::String(c) => Ok((api.clone(), c.clone())),
-                _ => Err(InvalidInput::new("fields", "must map API names to column names (strings)").field(api)),
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        mapping = mapping.with_fields(pairs)?;
-    }
-    let settings = BulkSettings {
-        module: spec.module().to_string(),
-        related_list: spec.related_list().to_string(),
-        related_module: Some(spec.related_module().to_string()),
-        related_field: match spec.key() {
-            RelatedKey::External(f) => Some(f.to_string()),
-            RelatedKey::Id => None,
-        },
+    .build()?;
+    let options = BulkSettings {
         concurrency: count(o.concurrency, "concurrency")?.map(|n| n as usize),
         edition: o.edition.clone(),
         batch_size: count(o.batch_size, "batch_size")?.map(|n| n as usize),
         window: count(o.window, "window")?.map(|n| n as usize),
         adaptive: o.adaptive,
         progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
-    };
-    let (spec, options) = settings.build()?;
+    }
+    .options()?;
     let rows = crate::convert::args::<Array>(rows, "rows")?;
     let rows = (0..rows.len())
         .map(|i| {

@@ -9,12 +9,11 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 use serde_json::{Map, Value};
+use zcrm_extid::InvalidInput;
 use zcrm_extid::bulk::{
-    BulkRow, BulkSpec, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping,
-    RowOutcome as CoreRowOutcome,
+    BulkRow, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping, RowOutcome as CoreRowOutcome,
 };
-use zcrm_extid::settings::BulkSettings;
-use zcrm_extid::{InvalidInput, RelatedKey};
+use zcrm_extid::settings::{BulkSettings, MappingSettings};
 
 use crate::client::Client;
 use crate::convert;
@@ -144,25 +143,20 @@ pub fn link_many(
     args: LinkArgs,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<BulkReport> {
-    let (spec, mut mapping) =
-        RowMapping::parse(parent, related, args.related_list.as_deref()).map_err(|e| invalid_input(py, e))?;
-    if let Some(c) = args.parent_column {
-        mapping = mapping.with_parent_column(c);
-    }
-    if let Some(c) = args.related_column {
-        mapping = mapping.with_related_column(c);
-    }
     let named = args.fields.is_some();
-    if let Some(f) = args.fields {
-        mapping = mapping.with_fields(f).map_err(|e| invalid_input(py, e))?;
+    let (spec, mapping) = MappingSettings {
+        parent: parent.to_owned(),
+        related: related.to_owned(),
+        related_list: args.related_list,
+        parent_column: args.parent_column,
+        related_column: args.related_column,
+        fields: args.fields,
     }
+    .build()
+    .map_err(|e| invalid_input(py, e))?;
     let columns: Option<Vec<String>> =
         named.then(|| mapping.required_columns().into_iter().map(str::to_owned).collect());
     let options = BulkSettings {
-        module: spec.module().to_string(),
-        related_list: spec.related_list().to_string(),
-        related_module: Some(spec.related_module().to_string()),
-        related_field: related_field(&spec),
         concurrency: args.concurrency,
         edition: args.edition,
         batch_size: args.batch_size,
@@ -171,9 +165,8 @@ pub fn link_many(
         progress_interval: convert::seconds(args.progress_interval, "progress_interval")
             .map_err(|e| to_py_err(py, e))?,
     }
-    .build()
-    .map_err(|e| to_py_err(py, e))?
-    .1;
+    .options()
+    .map_err(|e| to_py_err(py, e))?;
     let iter = rows.try_iter().map_err(|_| {
         invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
     })?;
@@ -212,13 +205,6 @@ pub fn link_many(
             let _ = err.value(py).setattr("bulk_report", Py::new(py, report)?);
             Err(err)
         }
-    }
-}
-
-fn related_field(spec: &BulkSpec) -> Option<String> {
-    match spec.key() {
-        RelatedKey::Id => None,
-        RelatedKey::External(f) => Some(f.to_string()),
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use zcrm_extid::bulk::{BulkOptions, BulkRow, BulkSpec, BulkSummary, Cancel, PlanItem, Progress, RowMapping, plan};
-use zcrm_extid::settings::{BulkSettings, ClientSettings};
+use zcrm_extid::settings::{BulkSettings, ClientSettings, MappingSettings};
 use zcrm_extid::{Client, InvalidInput};
 
 use crate::connect::ConnectArgs;
@@ -128,27 +128,6 @@ pub struct Prepared {
 
 /// Checks everything that can be checked before a row is sent: options, mapping, the CSV header.
 pub fn prepare(args: &LinkArgs) -> Result<Prepared, String> {
-    let (_, mut mapping) =
-        RowMapping::parse(&args.parent, &args.related, args.related_list.as_deref()).map_err(|e| e.to_string())?;
-    let (parent_module, related_module) = (args.parent.split('.').next(), args.related.split('.').next());
-    let settings = BulkSettings {
-        module: parent_module.unwrap_or_default().to_owned(),
-        related_list: args.related_list.clone().or(related_module.map(str::to_owned)).unwrap_or_default(),
-        related_module: related_module.map(str::to_owned),
-        related_field: args.related.split_once('.').map(|(_, f)| f.to_owned()).filter(|f| f != "id"),
-        concurrency: args.concurrency,
-        edition: args.edition.clone(),
-        batch_size: args.batch_size,
-        window: args.window,
-        ..BulkSettings::default()
-    };
-    let (spec, options) = settings.build().map_err(|e| e.to_string())?;
-    if let Some(c) = &args.parent_column {
-        mapping = mapping.with_parent_column(c.clone());
-    }
-    if let Some(c) = &args.related_column {
-        mapping = mapping.with_related_column(c.clone());
-    }
     let fields = args
         .fields
         .iter()
@@ -158,8 +137,26 @@ pub fn prepare(args: &LinkArgs) -> Result<Prepared, String> {
                 .ok_or_else(|| format!("--field {f:?}: expected API_NAME=column"))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    // With no --field, the CSV's other columns are not sent: a CSV often carries columns for humans.
-    mapping = mapping.with_fields(fields).map_err(|e| e.to_string())?;
+    let (spec, mapping) = MappingSettings {
+        parent: args.parent.clone(),
+        related: args.related.clone(),
+        related_list: args.related_list.clone(),
+        parent_column: args.parent_column.clone(),
+        related_column: args.related_column.clone(),
+        // With no --field, the CSV's other columns are not sent: a CSV often carries columns for humans.
+        fields: Some(fields),
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
+    let options = BulkSettings {
+        concurrency: args.concurrency,
+        edition: args.edition.clone(),
+        batch_size: args.batch_size,
+        window: args.window,
+        ..BulkSettings::default()
+    }
+    .options()
+    .map_err(|e| e.to_string())?;
     let mut reader = open_csv(&args.csv)?;
     let header: Vec<String> =
         reader.headers().map_err(|e| format!("{}: {e}", args.csv.display()))?.iter().map(str::to_owned).collect();

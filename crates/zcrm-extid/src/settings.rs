@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::auth::Credentials;
-use crate::bulk::{BulkOptions, BulkSpec, SUB_CONCURRENCY};
+use crate::bulk::{BulkOptions, BulkSpec, RowMapping, SUB_CONCURRENCY};
 use crate::client::Client;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, InvalidInput, Result};
@@ -237,19 +237,46 @@ impl UpdateRelatedSpec {
     }
 }
 
-/// A bulk job as plain data.
+/// How rows map onto a bulk job, as plain data (see [`RowMapping`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappingSettings {
+    /// `Module.Field` of the parent, e.g. `Contacts.External_Contact_ID` (`Contacts.id` for record ids).
+    pub parent: String,
+    /// `Module.Field` of the related records, e.g. `Deals.External_Deal_ID` (`Deals.id` for record ids).
+    pub related: String,
+    /// The related list, if not the related module's name.
+    pub related_list: Option<String>,
+    /// Column of the parent (default: the parent's field name).
+    pub parent_column: Option<String>,
+    /// Column of the related key (default: the related field name).
+    pub related_column: Option<String>,
+    /// Relation fields as `(API name, column)`; `None`: every other column is a relation field.
+    pub fields: Option<Vec<(String, String)>>,
+}
+
+impl MappingSettings {
+    /// The job's spec and the validated mapping.
+    pub fn build(&self) -> Result<(BulkSpec, RowMapping), InvalidInput> {
+        let (spec, mut mapping) = RowMapping::parse(&self.parent, &self.related, self.related_list.as_deref())?;
+        if let Some(c) = &self.parent_column {
+            mapping = mapping.with_parent_column(c.clone());
+        }
+        if let Some(c) = &self.related_column {
+            mapping = mapping.with_related_column(c.clone());
+        }
+        if let Some(f) = &self.fields {
+            mapping = mapping.with_fields(f.clone())?;
+        }
+        mapping.validate()?;
+        Ok((spec, mapping))
+    }
+}
+
+/// A bulk job's tuning as plain data; every unset value takes [`BulkOptions::default`]'s.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BulkSettings {
-    /// Base module.
-    pub module: String,
-    /// Related list.
-    pub related_list: String,
-    /// Related module, if not the related list's name.
-    pub related_module: Option<String>,
-    /// The related module's external field keying the records; `None` = keyed by `id`.
-    pub related_field: Option<String>,
-    /// Most calls on the wire (default: [`BulkOptions::default`]'s, or the edition's limit capped at the
-    /// sub-concurrency of 10 for calls of more than 10 records).
+    /// Most calls on the wire (default: 10, or with `edition` the edition's limit, capped at the sub-concurrency
+    /// of 10 when calls carry more than 10 records).
     pub concurrency: Option<usize>,
     /// Edition name (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given.
     pub edition: Option<String>,
@@ -264,16 +291,8 @@ pub struct BulkSettings {
 }
 
 impl BulkSettings {
-    /// The validated spec and options.
-    pub fn build(&self) -> Result<(BulkSpec, BulkOptions)> {
-        let mut b = BulkSpec::builder(self.module.clone(), self.related_list.clone());
-        if let Some(m) = &self.related_module {
-            b = b.related_module(m.clone());
-        }
-        if let Some(f) = &self.related_field {
-            b = b.related_by_external(f.clone());
-        }
-        let spec = b.build()?;
+    /// The options, checked.
+    pub fn options(&self) -> Result<BulkOptions> {
         let defaults = BulkOptions::default();
         let batch_size = self.batch_size.unwrap_or(defaults.batch_size);
         let concurrency = match (self.concurrency, &self.edition) {
@@ -292,7 +311,8 @@ impl BulkSettings {
             progress_interval: self.progress_interval.unwrap_or(defaults.progress_interval),
             ..defaults
         };
-        Ok((spec, options))
+        options.validate()?;
+        Ok(options)
     }
 }
 
@@ -384,18 +404,22 @@ mod tests {
     #[test]
     fn edition_sets_concurrency_capped_by_sub_concurrency() {
         let b = |edition: &str, batch: usize| {
-            BulkSettings {
-                module: "Contacts".into(),
-                related_list: "Deals".into(),
-                edition: Some(edition.into()),
-                batch_size: Some(batch),
-                ..Default::default()
-            }
-            .build()
-            .unwrap()
-            .1
-            .concurrency
+            BulkSettings { edition: Some(edition.into()), batch_size: Some(batch), ..Default::default() }
+                .options()
+                .unwrap()
+                .concurrency
         };
         assert_eq!((b("free", 100), b("ultimate", 100), b("ultimate", 10)), (5, 10, 25));
+        let bad = BulkSettings { batch_size: Some(101), ..Default::default() }.options().unwrap_err();
+        assert!(bad.to_string().contains("batch_size"));
+    }
+
+    #[test]
+    fn mapping_settings_apply_columns_before_checking() {
+        let m = MappingSettings { parent: "Contacts.id".into(), related: "Deals.id".into(), ..Default::default() };
+        assert_eq!(m.build().unwrap_err().argument, "parent_column");
+        let named = MappingSettings { parent_column: Some("contact".into()), ..m };
+        let (spec, _) = named.build().unwrap();
+        assert_eq!(spec.key(), &crate::RelatedKey::Id);
     }
 }

@@ -72,16 +72,23 @@ impl RowMapping {
             key_column: key_field.to_string(),
             fields: None,
         };
-        if mapping.parent_column == mapping.key_column {
+        Ok((spec, mapping))
+    }
+
+    /// Checks the mapping as a whole once its columns are set: the parent and the related key must come from
+    /// different columns (`Contacts.id` with `Deals.id` needs `with_parent_column` or `with_related_column`).
+    /// [`Self::check_columns`] calls it; call it yourself when rows have no header to check.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.parent_column == self.key_column {
             return Err(InvalidInput::new(
                 "parent_column",
                 format!(
                     "the parent and the related key would both be read from column {:?}; name the columns",
-                    mapping.key_column
+                    self.key_column
                 ),
             ));
         }
-        Ok((spec, mapping))
+        Ok(())
     }
 
     /// Reads the parent from `column`.
@@ -117,6 +124,7 @@ impl RowMapping {
 
     /// Checks a table's header before any row is read: every required column must be present.
     pub fn check_columns<S: AsRef<str>>(&self, header: &[S]) -> Result<(), InvalidInput> {
+        self.validate()?;
         let missing: Vec<&str> =
             self.required_columns().into_iter().filter(|c| !header.iter().any(|h| h.as_ref() == *c)).collect();
         if missing.is_empty() {
@@ -216,7 +224,9 @@ mod tests {
         let m = m.with_fields(vec![("Contact_Role".into(), "role".into())]).unwrap();
         let e = m.check_columns(&["External_Contact_ID", "External_Deal_ID"]).unwrap_err();
         assert!(e.message.contains("role"), "{e}");
-        assert!(RowMapping::parse("Contacts.id", "Deals.id", None).is_err());
+        let (_, both_ids) = RowMapping::parse("Contacts.id", "Deals.id", None).unwrap();
+        assert_eq!(both_ids.validate().unwrap_err().argument, "parent_column");
+        assert!(both_ids.with_parent_column("contact_id").validate().is_ok());
         assert!(RowMapping::parse("Contacts", "Deals.id", None).is_err());
     }
 }

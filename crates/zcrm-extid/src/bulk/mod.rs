@@ -193,7 +193,7 @@ impl Default for BulkOptions {
 }
 
 impl BulkOptions {
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.concurrency == 0 || self.concurrency > 100 {
             return Err(Error::config("concurrency", "must be 1 to 100"));
         }
