@@ -264,7 +264,11 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
     };
     let json: Value = serde_json::from_slice(body).map_err(|_| unexpected("the body is not JSON"))?;
     let obj = json.as_object().ok_or_else(|| unexpected("the body is not a JSON object"))?;
-    if let Some(token) = obj.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+    if let Some(token) = obj.get("access_token").and_then(Value::as_str) {
+        // The token goes into a header: refuse anything that could break or smuggle one.
+        if token.is_empty() || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(unexpected("the access_token is empty or has whitespace or control characters"));
+        }
         let seconds =
             match (obj.get("expires_in_sec").and_then(Value::as_u64), obj.get("expires_in").and_then(Value::as_u64)) {
                 (Some(s), _) => s,
@@ -350,6 +354,18 @@ mod tests {
                 .unwrap();
         assert!(local.token.api_domain.is_none());
         assert_eq!(local.expires_at - local.refresh_at, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn unusable_tokens_are_refused() {
+        let now = Instant::now();
+        for body in
+            [&br#"{"access_token":""}"#[..], br#"{"access_token":"a\r\nX-Evil: 1"}"#, br#"{"access_token":"a b"}"#]
+        {
+            let e = parse_token_reply(200, body, now).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::UnexpectedResponse, "{body:?}");
+            assert!(!e.to_string().contains("X-Evil"));
+        }
     }
 
     #[test]

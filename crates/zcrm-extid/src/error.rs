@@ -62,9 +62,13 @@ impl InvalidInput {
         if let Some(i) = self.index {
             s.push_str(&format!("[{i}]"));
         }
-        if let Some(f) = &self.field {
-            s.push('.');
-            s.push_str(f);
+        match self.field.as_deref() {
+            Some("") => s.push_str(".\"\""),
+            Some(f) => {
+                s.push('.');
+                s.push_str(f);
+            }
+            None => {}
         }
         s
     }
@@ -226,6 +230,27 @@ impl Error {
     pub fn details(&self) -> Option<&Details> {
         match self {
             Error::Api { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+
+    /// The message without the code: Zoho's message, the token endpoint's description, or what went wrong.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidInput(e) => e.to_string(),
+            Error::InvalidConfig { message, .. } | Error::Transport { message } | Error::Timeout { message } => {
+                message.clone()
+            }
+            Error::Api { message, .. } => message.clone(),
+            Error::Auth { error, description, .. } => description.clone().unwrap_or_else(|| error.clone()),
+            Error::UnexpectedResponse { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// What the client adds to Zoho's answer: the likely cause and remedy, if known.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Api { hint, .. } | Error::Auth { hint, .. } => hint.as_deref(),
             _ => None,
         }
     }

@@ -131,6 +131,12 @@ impl XExternal {
             return Err(InvalidInput::new("x_external", "needs at least one Module.Field pair"));
         }
         for (i, p) in pairs.iter().enumerate() {
+            if p.target.is_some() && p.lookups.is_empty() {
+                return Err(InvalidInput::new(
+                    "x_external",
+                    format!("pair {p}: `->Module` must follow a lookup field"),
+                ));
+            }
             if let Some(q) = pairs[..i].iter().find(|q| q.same_address(p)) {
                 let why = if q == p { "is given twice" } else { "conflicts with" };
                 return Err(InvalidInput::new(

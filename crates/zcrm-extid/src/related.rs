@@ -16,8 +16,8 @@
 //! ignore the `id`; its MANDATORY_NOT_FOUND is caught here); keyed by id => every record has an `id` that is a
 //! record id *string* (ids exceed 2^53); no two records with the same key in one call.
 //!
-//! A base module and related module of the same name cannot both be addressed by external fields: one
-//! `X-EXTERNAL` pair per module could not say which side it means, so that combination is rejected.
+//! When the related module is the base module itself, neither side can be addressed by an external field: an
+//! `X-EXTERNAL` pair names a module, so it could not say which side it means. Such requests use record ids.
 
 use serde_json::{Map, Value};
 
@@ -295,7 +295,7 @@ fn same_module_error(module: &ModuleName) -> InvalidInput {
     InvalidInput::new(
         "x_external",
         format!(
-            "the base and related module are both {module}: one X-EXTERNAL pair cannot address both sides by external id"
+            "the base and related module are both {module}: an X-EXTERNAL pair for {module} could not say which side it addresses; use record ids on both sides"
         ),
     )
 }
@@ -367,9 +367,10 @@ impl UpdateRelatedBuilder {
             }
             KeySpec::External(f) => RelatedKey::External(FieldName::parse_as(f, "related_field")?),
         };
-        if matches!(self.parent, Parent::External { .. })
-            && matches!(key, RelatedKey::External(_))
-            && module == related_module
+        // One X-EXTERNAL pair per module: when both sides are the same module, a pair could not say which side
+        // it addresses, so related records of the base module itself are addressed by ids only.
+        if module == related_module
+            && (matches!(self.parent, Parent::External { .. }) || matches!(key, RelatedKey::External(_)))
         {
             return Err(same_module_error(&module));
         }

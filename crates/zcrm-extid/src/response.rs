@@ -168,7 +168,18 @@ pub fn parse_outcomes(status: u16, content_type: Option<&str>, body: &[u8], expe
         return Err(unexpected("the JSON body is not an object".into()));
     };
     match top.remove("data") {
-        Some(Value::Array(items)) => {
+        Some(Value::Array(mut items)) => {
+            // One error item for a call of several records is an error about the call (the OAS shows, e.g.,
+            // INVALID_MODULE wrapped in `data`): report it as such rather than lose Zoho's code.
+            if items.len() == 1
+                && expected > 1
+                && let Some(Value::Object(only)) = items.first()
+                && only.get("status").and_then(Value::as_str) == Some("error")
+                && let Some(Value::Object(only)) = items.pop()
+                && let Some(e) = api_error(status, only)
+            {
+                return Err(e);
+            }
             if items.len() != expected {
                 return Err(unexpected(format!(
                     "`data` has {} results for {expected} records sent; refusing to guess which is which",
@@ -309,6 +320,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn one_error_item_for_several_records_is_a_call_error() {
+        let body = br#"{"data":[{"code":"INVALID_MODULE","details":{"resource_path_index":0},"message":"the module name given seems to be invalid","status":"error"}]}"#;
+        let e = parse_outcomes(400, None, body, 3).unwrap_err();
+        assert_eq!((e.code(), e.status()), (ErrorCode::InvalidModule, Some(400)));
+        // With one record sent, it is that record's outcome.
+        assert_eq!(parse_outcomes(400, None, body, 1).unwrap()[0].code(), "INVALID_MODULE");
     }
 
     #[test]
