@@ -326,6 +326,19 @@ mod tests {
     }
 
     #[test]
+    fn a_token_api_domain_is_followed_only_without_an_explicit_base_url() {
+        use crate::secret::Secret;
+        let eu = BaseUrl::parse("https://www.zohoapis.eu").unwrap();
+        let token = Token { secret: Secret::new("t"), api_domain: Some(eu.clone()) };
+        let dc_default = Client::builder().access_token("t").build().unwrap();
+        assert_eq!(dc_default.base_for(&token), &eu, "Zoho says where the org lives");
+        let emulator = Client::builder().access_token("t").base_url("http://127.0.0.1:9").build().unwrap();
+        assert_eq!(emulator.base_for(&token).as_str(), "http://127.0.0.1:9", "an explicit base URL always wins");
+        let no_domain = Token { secret: Secret::new("t"), api_domain: None };
+        assert_eq!(dc_default.base_for(&no_domain).as_str(), "https://www.zohoapis.com");
+    }
+
+    #[test]
     fn environment_picks_the_domain() {
         let c = Client::builder()
             .access_token("t")
