@@ -58,6 +58,17 @@ pub fn error(status: u16, code: &str, message: &str, details: Value) -> Response
     Response::json(status, &zoho_error(code, message, details))
 }
 
+/// A `data` array of per-record results: 200 if every record succeeded, 207 if some did, 400 if none did.
+pub fn multi_status(results: Vec<Value>) -> Response {
+    let ok = results.iter().filter(|r| r["status"] == "success").count();
+    let status = match ok {
+        n if n == results.len() => 200,
+        0 => 400,
+        _ => 207,
+    };
+    Response::json(status, &json!({"data": results}))
+}
+
 fn url_pattern() -> Response {
     error(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", json!({}))
 }

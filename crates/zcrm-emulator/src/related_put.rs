@@ -26,7 +26,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{Ctx, error, related_id};
+use crate::api::{Ctx, error, multi_status, related_id};
 use crate::http::Response;
 use crate::state::Org;
 
@@ -97,15 +97,7 @@ pub fn handle(org: &mut Org, ctx: &Ctx, single: Option<&str>, body: Option<&Valu
         }
     };
     let results: Vec<Value> = records.iter().enumerate().map(|(i, r)| link_one(org, ctx, i, r)).collect();
-    let ok = results.iter().filter(|r| r["status"] == "success").count();
-    let status = if ok == results.len() {
-        200
-    } else if ok > 0 {
-        207
-    } else {
-        400
-    };
-    Response::json(status, &json!({"data": results}))
+    multi_status(results)
 }
 
 fn link_one(org: &mut Org, ctx: &Ctx, i: usize, record: &Value) -> Value {

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{Ctx, error, related_id};
+use crate::api::{Ctx, error, multi_status, related_id};
 use crate::http::{Request, Response};
 use crate::state::Org;
 
@@ -91,13 +91,5 @@ pub fn delete(org: &mut Org, ctx: &Ctx, single: Option<&str>, request: &Request)
             None => json!({"code": "INVALID_DATA", "details": {"id": v}, "message": "relation not found", "status": "error"}),
         })
         .collect();
-    let ok = results.iter().filter(|r| r["status"] == "success").count();
-    let status = if ok == results.len() {
-        200
-    } else if ok > 0 {
-        207
-    } else {
-        400
-    };
-    Response::json(status, &json!({"data": results}))
+    multi_status(results)
 }
