@@ -14,7 +14,8 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Initial state.
     pub seed: Seed,
-    /// Latency added to every CRM API call (not the token endpoint or control calls).
+    /// The time every CRM API call takes in the server, processing included (not the token endpoint or control
+    /// calls): the answer is written when it has elapsed since the request was read.
     pub latency: Duration,
     /// If set, latency is uniform in `latency..=latency_max`.
     pub latency_max: Option<Duration>,

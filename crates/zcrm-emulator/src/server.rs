@@ -135,6 +135,7 @@ impl Shared {
 
     /// The limits, faults and latency around one CRM API call.
     fn api_call(&self, request: &Request) -> Reply {
+        let started = std::time::Instant::now();
         let prepared = match api::authenticate(self, request) {
             Ok(p) => p,
             Err(response) => return Reply::Respond(response),
@@ -192,13 +193,21 @@ impl Shared {
             latency += ((max - rt.latency_ms) as f64 * self.roll()) as u64;
         }
         latency += struck.latency_ms;
-        if latency > 0 {
-            std::thread::sleep(Duration::from_millis(latency));
-        }
+        // The latency is the call's whole time in the server: processing counts toward it, and the rest is
+        // waited out before the answer (so `--latency-ms 50` answers in 50 ms, however long the work took).
+        let answer_at = started + Duration::from_millis(latency);
+        let wait = || {
+            let now = std::time::Instant::now();
+            if answer_at > now {
+                std::thread::sleep(answer_at - now);
+            }
+        };
         if let Some((action, Phase::Before)) = &struck.answer {
+            wait();
             return reply_for(action);
         }
         let mut response = api::route(self, request, prepared);
+        wait();
         if let Some((action, Phase::After)) = &struck.answer {
             return reply_for(action);
         }

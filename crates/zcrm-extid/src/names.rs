@@ -15,9 +15,10 @@ use std::str::FromStr;
 use crate::error::InvalidInput;
 
 pub(crate) fn is_api_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    // ASCII only, so bytes are characters.
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn check_api_name(value: &str, argument: &str) -> Result<(), InvalidInput> {

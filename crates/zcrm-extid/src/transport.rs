@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -158,7 +159,15 @@ impl Transport for UreqTransport {
             .filter(|(n, _)| matches!(n.as_str(), "content-type" | "retry-after" | "x-api-credits-remaining"))
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = response.body_mut().with_config().limit(self.max_body_bytes).read_to_vec().map_err(map_error)?;
+        let mut body =
+            Vec::with_capacity(response.body().content_length().map_or(0, |n| n.min(self.max_body_bytes)) as usize);
+        response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body_bytes)
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| map_error(ureq::Error::from(e)))?;
         Ok(HttpResponse { status, headers, body })
     }
 }

@@ -2,16 +2,17 @@
 //!
 //! Zoho answers 429 both when too many calls are in flight and when credits run out, with the same body
 //! (spec §5.4), so a single 429 says little; a *share* of 429s does. Over each [`WINDOW`] call results, if more
-//! than 5% were 429, the capacity becomes `capacity x (1 - share)` (at least one lower, never below 1): with
+//! than 10% were 429, the capacity becomes `capacity x (1 - share)` (at least one lower, never below 1): with
 //! C slots against a server limit L < C, about (C - L) / C of the calls are rejected, so one window brings the
 //! capacity to about L. After [`QUIET`] without such a window it rises by one, up to the configured maximum.
-//! A few random 429s (say 2%) do not throttle a job that is at the limit.
+//! Random 429s (say 2% of calls, e.g. credits of another app) almost never reach 10% of a 50-call window
+//! (p < 0.001), so they do not throttle a job that is at the limit; they are retried like any other 429.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Results per decision window.
-pub const WINDOW: usize = 20;
+pub const WINDOW: usize = 50;
 /// Time without a bad window before the capacity grows by one.
 pub const QUIET: Duration = Duration::from_secs(3);
 
@@ -76,7 +77,7 @@ impl Slots {
             st.limited += usize::from(rate_limited);
             let now = Instant::now();
             if st.results >= WINDOW {
-                if st.limited * 20 > st.results {
+                if st.limited * 10 > st.results {
                     let kept = st.capacity * (st.results - st.limited) / st.results;
                     st.capacity = kept.min(st.capacity - 1).max(1);
                     st.lowest = st.lowest.min(st.capacity);
@@ -121,6 +122,7 @@ mod tests {
             s.release(i % 2 == 0);
         }
         assert_eq!(s.capacity(), 10);
+        // 2% random 429s: one in each window, well under the 10% share.
         let s = Slots::new(10, true);
         for i in 0..WINDOW * 10 {
             s.acquire();
