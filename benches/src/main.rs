@@ -9,11 +9,6 @@
 //! ratio against a baseline measured in the same run (the physical limit, or a raw keep-alive client).
 //! The exit status is non-zero only if a job lost rows or left a wrong state; missed targets are reported.
 
-/// The allocator the shipped binaries use (`--features system-alloc` measures glibc malloc instead).
-#[cfg(not(feature = "system-alloc"))]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod emulator;
 mod measure;
 

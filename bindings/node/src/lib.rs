@@ -9,10 +9,6 @@
 //! * [`convert`]: JS values <-> core settings, specs and results.
 //! * [`emulator`]: the in-process emulator for tests.
 
-/// mimalloc: with glibc malloc, bulk jobs' worker threads cost about twice the CPU per row (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod bulk;
 pub mod client;
 pub mod convert;

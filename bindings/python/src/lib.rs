@@ -1,10 +1,6 @@
 //! PyO3 binding of zcrm-extid (module `zcrm_extid._native`): converts types, releases the GIL around blocking
 //! core calls, maps errors. Everything the client knows lives in the core crate.
 
-/// mimalloc: with glibc malloc, bulk jobs' worker threads cost about twice the CPU per row (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod bulk;
 mod client;
 mod convert;

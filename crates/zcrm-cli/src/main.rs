@@ -1,10 +1,6 @@
 //! `zcrm`: one-off calls and bulk CSV jobs against Zoho CRM's external-ID related-records API, the emulator,
 //! and a demo of the whole job.
 
-/// mimalloc: with glibc malloc, the bulk engine's worker threads cost about twice the CPU per row.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod connect;
 mod demo;
 mod exit;
