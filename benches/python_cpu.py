@@ -7,13 +7,12 @@ Prints one markdown table row, like zcrm-bench. Exits non-zero only if rows fail
 
 from __future__ import annotations
 
-import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from emulator_process import emulator
 from zcrm_extid import Client
 
 
@@ -21,14 +20,8 @@ def main() -> int:
     rows_n = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
     binary = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("target/release/zcrm-emulator")
     contacts = (rows_n + 99) // 100
-    emu = subprocess.Popen(
-        [str(binary), "--journal", "0", "--generate", f"Contacts.External_Contact_ID=c:{contacts}",
-         "--generate", f"Deals.External_Deal_ID=d:{rows_n}"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert emu.stdout is not None
-        info = json.loads(emu.stdout.readline())
+    with emulator(binary, "--generate", f"Contacts.External_Contact_ID=c:{contacts}",
+                  "--generate", f"Deals.External_Deal_ID=d:{rows_n}") as info:
         client = Client(client_id="1000.EMULATORCLIENTID", client_secret="emulator-client-secret",
                         refresh_token="1000.emulator.refresh.token",
                         base_url=info["base_url"], accounts_url=info["accounts_url"])
@@ -44,11 +37,7 @@ def main() -> int:
         verdict = "met" if per_row <= 5.0 and ok else "NOT met"
         print(f"| client CPU per row, {rows_n} rows, zero latency (Python, dicts included) | {per_row:.2f} us/row "
               f"(user+sys {cpu:.2f} s over {wall:.2f} s wall, {report.summary.calls} calls) | <= 5 us/row | {verdict} |")
-        return 0 if ok else 1
-    finally:
-        assert emu.stdin is not None
-        emu.stdin.close()
-        emu.wait()
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
