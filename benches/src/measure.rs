@@ -12,20 +12,6 @@ pub fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Minor page faults and context switches (voluntary + involuntary) of this process so far.
-pub fn faults_and_switches() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let minflt = rest.split(' ').nth(7).and_then(|f| f.parse().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let switches = status
-        .lines()
-        .filter(|l| l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches"))
-        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
-        .sum();
-    (minflt, switches)
-}
-
 /// VmHWM (peak resident set) of process `pid`, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -1,36 +1,47 @@
 //! Emits row outcomes in input order although calls finish in any order.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
-/// Holds finished items until every earlier index is finished too.
+/// Holds finished items until every earlier index is finished too. Items are kept in a ring indexed from the
+/// next index to emit: outcomes arrive at most a grouping window (plus the calls in flight) ahead of it, so the
+/// ring stays that small, and each push is O(1).
 #[derive(Debug)]
 pub struct Reorder<T> {
     next: usize,
-    waiting: BTreeMap<usize, T>,
+    slots: VecDeque<Option<T>>,
+    held: usize,
     /// The most items ever held at once.
     pub peak: usize,
 }
 
 impl<T> Default for Reorder<T> {
     fn default() -> Self {
-        Reorder { next: 0, waiting: BTreeMap::new(), peak: 0 }
+        Reorder { next: 0, slots: VecDeque::new(), held: 0, peak: 0 }
     }
 }
 
 impl<T> Reorder<T> {
-    /// Adds item `index` and passes every item that is now in order to `emit`.
+    /// Adds item `index` (not emitted before) and passes every item that is now in order to `emit`.
     pub fn push(&mut self, index: usize, item: T, emit: &mut impl FnMut(T)) {
-        self.waiting.insert(index, item);
-        self.peak = self.peak.max(self.waiting.len());
-        while let Some(item) = self.waiting.remove(&self.next) {
-            emit(item);
+        let offset = index.checked_sub(self.next).expect("an index is pushed once, before it is emitted");
+        if offset >= self.slots.len() {
+            self.slots.resize_with(offset + 1, || None);
+        }
+        debug_assert!(self.slots[offset].is_none(), "index {index} pushed twice");
+        self.slots[offset] = Some(item);
+        self.held += 1;
+        self.peak = self.peak.max(self.held);
+        while let Some(Some(_)) = self.slots.front() {
+            let item = self.slots.pop_front().flatten().expect("checked");
+            self.held -= 1;
             self.next += 1;
+            emit(item);
         }
     }
 
     /// True when nothing is held back.
     pub fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
+        self.held == 0
     }
 }
 

@@ -29,10 +29,22 @@ fn busy_key(parent_key: &str, key: &str) -> String {
     k
 }
 
+/// `#id` or `field=value`: one string per parent (no `=` or `#` can start a field name).
 pub(super) fn parent_key(p: &Parent) -> String {
     match p {
-        Parent::Id(id) => format!("#{id}"),
-        Parent::External { field, value } => format!("{field}={value}"),
+        Parent::Id(id) => {
+            let mut k = String::with_capacity(id.as_str().len() + 1);
+            k.push('#');
+            k.push_str(id.as_str());
+            k
+        }
+        Parent::External { field, value } => {
+            let mut k = String::with_capacity(field.as_str().len() + value.as_str().len() + 1);
+            k.push_str(field.as_str());
+            k.push('=');
+            k.push_str(value.as_str());
+            k
+        }
     }
 }
 
