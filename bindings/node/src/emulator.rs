@@ -6,8 +6,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
-use zcrm_emulator::config::Edition;
-use zcrm_emulator::{Emulator as Server, EmulatorConfig, Fault, Seed};
+use zcrm_emulator::{Emulator as Server, EmulatorConfig, EmulatorSettings, Fault};
 use zcrm_extid::{Error, InvalidInput};
 
 use crate::convert::{self, CoreResult, count, details_for_js, json_for_js};
@@ -117,29 +116,18 @@ impl Emulator {
 }
 
 fn config(options: EmulatorOptions) -> CoreResult<EmulatorConfig> {
-    let mut c = EmulatorConfig::default();
-    if let Some(name) = &options.edition {
-        c = c.edition(name.parse::<Edition>()?);
+    EmulatorSettings {
+        latency_ms: count(options.latency_ms, "latency_ms")?,
+        latency_max_ms: count(options.latency_max_ms, "latency_max_ms")?,
+        concurrency: count(options.concurrency, "concurrency")?.map(|n| n as usize),
+        edition: options.edition,
+        credits: count(options.credits, "credits")?,
+        token_lifetime_secs: count(options.token_lifetime_secs, "token_lifetime_secs")?,
+        token_throttle: count(options.token_throttle, "token_throttle")?.map(|n| n as usize),
+        seed: options.seed,
+        ..EmulatorSettings::default()
     }
-    if let Some(ms) = count(options.latency_ms, "latency_ms")? {
-        c.latency = Duration::from_millis(ms);
-    }
-    c.latency_max = count(options.latency_max_ms, "latency_max_ms")?.map(Duration::from_millis);
-    if let Some(n) = count(options.concurrency, "concurrency")? {
-        c.concurrency = n as usize;
-    }
-    c.credits = count(options.credits, "credits")?;
-    if let Some(s) = count(options.token_lifetime_secs, "token_lifetime_secs")? {
-        c.token_lifetime = Duration::from_secs(s);
-    }
-    if let Some(n) = count(options.token_throttle, "token_throttle")? {
-        c.token_throttle = n as usize;
-    }
-    if let Some(seed) = options.seed {
-        c.seed = serde_json::from_value::<Seed>(seed)
-            .map_err(|e| Error::InvalidConfig { setting: "seed".into(), message: e.to_string() })?;
-    }
-    Ok(c)
+    .config()
 }
 
 #[napi]

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::{Map, Value};
-use zcrm_emulator::{Edition, Emulator as CoreEmulator, EmulatorConfig, Fault, Seed};
+use zcrm_emulator::{Emulator as CoreEmulator, EmulatorSettings, Fault};
 
 use crate::client::Client;
 use crate::convert;
@@ -68,29 +68,19 @@ impl Emulator {
         token_throttle: Option<usize>,
         seed: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut config = EmulatorConfig::default();
-        if let Some(name) = edition {
-            config = config.edition(name.parse::<Edition>().map_err(|e| to_py_err(py, e))?);
+        let config = EmulatorSettings {
+            latency_ms,
+            latency_max_ms,
+            concurrency,
+            edition,
+            credits,
+            token_lifetime_secs: token_lifetime,
+            token_throttle,
+            seed: seed.map(|s| json_arg(s, "seed")).transpose()?,
+            ..EmulatorSettings::default()
         }
-        if let Some(c) = concurrency {
-            config.concurrency = c;
-        }
-        if let Some(ms) = latency_ms {
-            config.latency = Duration::from_millis(ms);
-        }
-        config.latency_max = latency_max_ms.map(Duration::from_millis).or(config.latency_max);
-        if credits.is_some() {
-            config.credits = credits;
-        }
-        if let Some(s) = token_lifetime {
-            config.token_lifetime = Duration::from_secs(s);
-        }
-        if let Some(n) = token_throttle {
-            config.token_throttle = n;
-        }
-        if let Some(seed) = seed {
-            config.seed = serde_json::from_value::<Seed>(json_arg(seed, "seed")?).map_err(value_error)?;
-        }
+        .config()
+        .map_err(|e| to_py_err(py, e))?;
         let emulator = py.detach(|| CoreEmulator::start(config)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(Emulator { inner: Mutex::new(Some(Arc::new(emulator))) })
     }

@@ -1,8 +1,6 @@
 //! Command-line options of the emulator, shared by `zcrm-emulator` and `zcrm emulator`.
 
-use std::time::Duration;
-
-use crate::config::{Edition, EmulatorConfig};
+use crate::config::{Edition, EmulatorConfig, EmulatorSettings};
 use crate::seed::Seed;
 
 /// Options of the emulator binary.
@@ -70,17 +68,20 @@ impl EmulatorArgs {
             let count: usize = count.parse().map_err(|_| bad())?;
             seed.add_records(module, field, prefix, count);
         }
-        Ok(EmulatorConfig {
-            port: self.port,
-            seed,
-            latency: Duration::from_millis(self.latency_ms),
-            latency_max: self.latency_max_ms.map(Duration::from_millis),
-            concurrency: self.concurrency.unwrap_or(self.edition.concurrency()),
+        let mut config = EmulatorSettings {
+            port: Some(self.port),
+            latency_ms: Some(self.latency_ms),
+            latency_max_ms: self.latency_max_ms,
+            concurrency: Some(self.concurrency.unwrap_or(self.edition.concurrency())),
             credits: self.credits,
-            token_lifetime: Duration::from_secs(self.token_lifetime),
-            token_throttle: self.token_throttle,
-            journal_capacity: self.journal,
-            ..EmulatorConfig::default()
-        })
+            token_lifetime_secs: Some(self.token_lifetime),
+            token_throttle: Some(self.token_throttle),
+            journal: Some(self.journal),
+            ..EmulatorSettings::default()
+        }
+        .config()
+        .map_err(|e| e.to_string())?;
+        config.seed = seed;
+        Ok(config)
     }
 }

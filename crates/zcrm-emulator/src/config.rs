@@ -61,3 +61,71 @@ impl EmulatorConfig {
         self
     }
 }
+
+/// An emulator's options as plain values (from the CLI, Python keyword arguments or a JS object); every unset
+/// value keeps [`EmulatorConfig::default`]'s. The one place those options become a configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EmulatorSettings {
+    /// Port on 127.0.0.1 (0 or unset: any free port).
+    pub port: Option<u16>,
+    /// Time of every CRM API call in the server, ms.
+    pub latency_ms: Option<u64>,
+    /// Upper bound of a random latency, ms.
+    pub latency_max_ms: Option<u64>,
+    /// Concurrency limit (wins over `edition`).
+    pub concurrency: Option<usize>,
+    /// Edition whose concurrency limit applies: `free` ... `ultimate`.
+    pub edition: Option<String>,
+    /// Credits per day; unlimited if unset.
+    pub credits: Option<u64>,
+    /// Lifetime of minted access tokens, seconds.
+    pub token_lifetime_secs: Option<u64>,
+    /// Tokens per refresh token per 10 minutes.
+    pub token_throttle: Option<usize>,
+    /// Requests kept in the journal.
+    pub journal: Option<usize>,
+    /// The initial state as seed JSON (the built-in seed if unset).
+    pub seed: Option<serde_json::Value>,
+}
+
+impl EmulatorSettings {
+    /// The configuration; a bad edition or seed is an `InvalidConfig` error naming it.
+    pub fn config(&self) -> Result<EmulatorConfig, zcrm_extid::Error> {
+        let mut c = EmulatorConfig::default();
+        if let Some(name) = &self.edition {
+            c = c.edition(name.parse::<Edition>()?);
+        }
+        if let Some(n) = self.concurrency {
+            c.concurrency = n;
+        }
+        if let Some(seed) = &self.seed {
+            c.seed = serde_json::from_value::<Seed>(seed.clone())
+                .map_err(|e| zcrm_extid::Error::InvalidConfig { setting: "seed".into(), message: e.to_string() })?;
+        }
+        c.port = self.port.unwrap_or(c.port);
+        c.latency = self.latency_ms.map_or(c.latency, Duration::from_millis);
+        c.latency_max = self.latency_max_ms.map(Duration::from_millis).or(c.latency_max);
+        c.credits = self.credits.or(c.credits);
+        c.token_lifetime = self.token_lifetime_secs.map_or(c.token_lifetime, Duration::from_secs);
+        c.token_throttle = self.token_throttle.unwrap_or(c.token_throttle);
+        c.journal_capacity = self.journal.unwrap_or(c.journal_capacity);
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_apply_over_defaults() {
+        let c = EmulatorSettings { edition: Some("free".into()), latency_ms: Some(5), ..Default::default() }
+            .config()
+            .unwrap();
+        assert_eq!((c.concurrency, c.latency, c.token_throttle), (5, Duration::from_millis(5), 10));
+        let both = EmulatorSettings { edition: Some("free".into()), concurrency: Some(7), ..Default::default() };
+        assert_eq!(both.config().unwrap().concurrency, 7);
+        let bad = EmulatorSettings { seed: Some(serde_json::json!({"modules": 5})), ..Default::default() };
+        assert!(bad.config().unwrap_err().to_string().contains("seed"));
+    }
+}

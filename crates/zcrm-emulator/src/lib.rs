@@ -56,7 +56,7 @@ pub mod server;
 pub mod state;
 
 pub use args::EmulatorArgs;
-pub use config::{Edition, EmulatorConfig, SUB_CONCURRENCY};
+pub use config::{Edition, EmulatorConfig, EmulatorSettings, SUB_CONCURRENCY};
 pub use faults::{Action, Fault, Phase, Target};
 pub use journal::Entry;
 pub use seed::Seed;
