@@ -16,7 +16,7 @@
 //! | token scope: `ZohoCRM.modules.all` or `ZohoCRM.modules.{m}.{ALL\|WRITE\|UPDATE}` (READ for GET, DELETE for DELETE) | 401 `OAUTH_SCOPE_MISMATCH` |
 //! | profile may edit the module | 403 `NO_PERMISSION`, `permissions` |
 //! | related list exists on the module | 400 `INVALID_DATA` "The relation name given seems to be invalid", `resource_path_index: 2` |
-//! | * `X-EXTERNAL` parses (the core's parser) and every pair is `Module.Field` for the base or related module, naming one of its external fields | 400 `INVALID_DATA`, `details.header: "X-EXTERNAL"` |
+//! | * `X-EXTERNAL` parses (the emulator's own parser, [`crate::wire`]) and every pair is `Module.Field` for the base or related module, naming one of its external fields | 400 `INVALID_DATA`, `details.header: "X-EXTERNAL"` |
 //! | base external value exists (header names the base module) | 400 `INVALID_DATA` "invalid external ID for the base module", `api_name`, `resource_path_index: 1` |
 //! | * otherwise the path value is a record id: digits | 400 `INVALID_DATA` "the id given seems to be invalid", `resource_path_index: 1` |
 //! | and exists | 404 `INVALID_DATA` "The record does not exist", `resource_path_index: 1` (OAS) |
@@ -26,13 +26,12 @@
 //! kept literally (as most servers do) *, and an escape that decodes to invalid UTF-8 is `INVALID_URL_PATTERN`.
 
 use serde_json::{Value, json};
-use zcrm_extid::XExternal;
-use zcrm_extid::scope::module_scope_name;
 
 use crate::http::{Request, Response, zoho_error};
 use crate::oauth::TokenProblem;
 use crate::server::{Shared, lock};
 use crate::state::{Org, RelatedListDef};
+use crate::wire::{decode_segment, parse_x_external, scope_name};
 use crate::{metadata, related_put, related_read};
 
 /// Versions the emulator serves.
@@ -81,7 +80,7 @@ pub(crate) fn authenticate(shared: &Shared, request: &Request) -> Result<Authent
         return Err(url_pattern());
     }
     let segments = raw
-        .map(zcrm_extid::url::decode_segment)
+        .map(decode_segment)
         .collect::<Option<Vec<String>>>()
         .filter(|s| !s.is_empty() && s.iter().all(|x| !x.is_empty()))
         .ok_or_else(url_pattern)?;
@@ -166,7 +165,7 @@ pub struct Ctx {
 }
 
 fn scope_ok(scopes: &[String], module: &str, op: Op) -> bool {
-    let m = module_scope_name(module);
+    let m = scope_name(module);
     let ops: &[&str] = match op {
         Op::Update => &["ALL", "WRITE", "UPDATE"],
         Op::Read => &["ALL", "READ"],
@@ -241,15 +240,14 @@ pub fn resolve(
     };
     let (mut base_field, mut related_field) = (None, None);
     if let Some(text) = x_external.filter(|t| !t.trim().is_empty()) {
-        let header =
-            XExternal::parse(text).map_err(|e| header_error(format!("invalid X-EXTERNAL header: {}", e.message)))?;
-        for pair in header.pairs() {
+        let pairs = parse_x_external(text).map_err(|e| header_error(format!("invalid X-EXTERNAL header: {e}")))?;
+        for pair in &pairs {
             if !pair.is_simple() {
                 return Err(header_error(format!("{pair}: lookup paths do not apply to related records")));
             }
-            let (which, target) = if pair.module.as_str() == module {
+            let (which, target) = if pair.module == module {
                 (&mut base_field, module)
-            } else if pair.module.as_str() == list_def.related_module {
+            } else if pair.module == list_def.related_module {
                 (&mut related_field, list_def.related_module.as_str())
             } else {
                 return Err(header_error(format!(

@@ -54,6 +54,7 @@ pub mod related_read;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod wire;
 
 pub use args::EmulatorArgs;
 pub use config::{Edition, EmulatorConfig, EmulatorSettings, SUB_CONCURRENCY};

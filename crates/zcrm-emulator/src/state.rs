@@ -6,9 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
-use zcrm_extid::{FieldName, ModuleName};
 
 use crate::seed::{Seed, SeedModule};
+use crate::wire::is_api_name;
+
+fn api_name(s: &str) -> Result<(), String> {
+    if is_api_name(s) { Ok(()) } else { Err(format!("{s:?} is not a Zoho API name")) }
+}
 
 /// A module's definition and records.
 #[derive(Debug, Clone)]
@@ -76,9 +80,9 @@ impl Org {
                     return Err(format!("related list {}.{}: unknown module {m}", rl.module, rl.api_name));
                 }
             }
-            FieldName::new(rl.api_name.as_str()).map_err(|e| e.to_string())?;
+            api_name(&rl.api_name)?;
             for f in &rl.relation_fields {
-                FieldName::new(f.as_str()).map_err(|e| format!("related list {}.{}: {e}", rl.module, rl.api_name))?;
+                api_name(f).map_err(|e| format!("related list {}.{}: {e}", rl.module, rl.api_name))?;
             }
             org.related_lists.insert(
                 (rl.module.clone(), rl.api_name.clone()),
@@ -104,9 +108,9 @@ impl Org {
     }
 
     fn add_module(&mut self, name: &str, m: &SeedModule) -> Result<(), String> {
-        ModuleName::new(name).map_err(|e| e.to_string())?;
+        api_name(name)?;
         for f in &m.external_fields {
-            FieldName::new(f.as_str()).map_err(|e| format!("module {name}: {e}"))?;
+            api_name(f).map_err(|e| format!("module {name}: {e}"))?;
         }
         self.modules.insert(
             name.to_owned(),

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{Credentials, Token, TokenSource};
+use crate::call::Call;
 use crate::code::ErrorCode;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, Result};
 use crate::related::UpdateRelated;
 use crate::request::PreparedRequest;
-use crate::response::{UpdateResponse, parse_outcomes};
-use crate::retry::{Jitter, RetryPolicy, is_retryable, parse_retry_after};
+use crate::response::UpdateResponse;
+use crate::retry::{Jitter, RetryPolicy, is_rate_limited, is_retryable, parse_retry_after};
 use crate::scope::mismatch_hint;
 use crate::transport::{HttpRequest, Transport, TransportConfig, UreqTransport};
 
@@ -100,18 +101,29 @@ impl Client {
     /// The HTTP request `request` becomes, without sending it or fetching a token (the curl of
     /// [`PreparedRequest::to_curl`] shows the token as `***`).
     pub fn prepare_update_related(&self, request: &UpdateRelated) -> PreparedRequest {
-        request.prepare(self.base_url(), self.inner.version)
+        self.prepare(request)
+    }
+
+    /// The HTTP request any [`Call`] becomes, without sending it or fetching a token.
+    pub fn prepare<C: Call + ?Sized>(&self, call: &C) -> PreparedRequest {
+        call.prepare(self.base_url(), self.inner.version)
     }
 
     /// Updates (links) related records: one call, with retries per the [`RetryPolicy`] and one token
     /// refresh-and-resend on a 401. Per-record failures are [`crate::Outcome`]s in the response, not errors.
     pub fn update_related(&self, request: &UpdateRelated) -> Result<UpdateResponse> {
+        self.execute(request)
+    }
+
+    /// Sends any [`Call`]: retries of transient failures per the [`RetryPolicy`] (for a non-idempotent call,
+    /// only after a 429), and one token refresh-and-resend on a 401.
+    pub fn execute<C: Call + ?Sized>(&self, call: &C) -> Result<C::Output> {
         let mut jitter = Jitter::new();
         let mut attempt = 0;
         loop {
-            match self.send_once(request) {
-                Ok(response) => return Ok(response),
-                Err(failed) if attempt < self.inner.retry.max_retries && is_retryable(&failed.error) => {
+            match self.send_once(call) {
+                Ok(output) => return Ok(output),
+                Err(failed) if attempt < self.inner.retry.max_retries && may_retry(call, &failed.error) => {
                     std::thread::sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter));
                     attempt += 1;
                 }
@@ -122,13 +134,13 @@ impl Client {
 
     /// One attempt: fetch a token, send, interpret. If Zoho rejects the token (401 `INVALID_TOKEN` or
     /// `AUTHENTICATION_FAILURE`) and it can be refreshed, it is refreshed once and the call sent again.
-    pub fn send_once(&self, request: &UpdateRelated) -> std::result::Result<UpdateResponse, AttemptError> {
+    pub fn send_once<C: Call + ?Sized>(&self, call: &C) -> std::result::Result<C::Output, AttemptError> {
         let auth = &self.inner.auth;
         let transport = &*self.inner.transport;
         let mut refreshed = false;
         loop {
             let token = auth.get(transport)?;
-            let prepared = request.prepare(self.base_for(&token), self.inner.version).with_token(token.secret.clone());
+            let prepared = call.prepare(self.base_for(&token), self.inner.version).with_token(token.secret.clone());
             let headers = prepared.headers();
             let response = transport.send(HttpRequest {
                 method: prepared.method(),
@@ -137,22 +149,22 @@ impl Client {
                 body: prepared.body(),
             })?;
             let retry_after = response.header("retry-after").and_then(parse_retry_after);
-            let credits_remaining = response.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok());
-            match parse_outcomes(
-                response.status,
-                response.header("content-type"),
-                &response.body,
-                request.records().len(),
-            ) {
-                Ok(outcomes) => return Ok(UpdateResponse { status: response.status, outcomes, credits_remaining }),
+            match call.parse(&response) {
+                Ok(output) => return Ok(output),
                 Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
                     auth.invalidate(&token.secret);
                     refreshed = true;
                 }
-                Err(e) => return Err(AttemptError { error: with_hint(e, request), retry_after }),
+                Err(e) => return Err(AttemptError { error: with_hint(e, call), retry_after }),
             }
         }
     }
+}
+
+/// Whether a failed attempt of `call` may be sent again: a transient failure, and for a call that is not
+/// idempotent only a 429 (the server did nothing).
+pub(crate) fn may_retry<C: Call + ?Sized>(call: &C, error: &Error) -> bool {
+    is_retryable(error) && (call.idempotent() || is_rate_limited(error))
 }
 
 fn token_rejected(e: &Error) -> bool {
@@ -160,14 +172,14 @@ fn token_rejected(e: &Error) -> bool {
         ErrorCode::InvalidToken | ErrorCode::InvalidOauthToken | ErrorCode::AuthenticationFailure | ErrorCode::AuthenticationFailed))
 }
 
-fn with_hint(e: Error, request: &UpdateRelated) -> Error {
+fn with_hint<C: Call + ?Sized>(e: Error, call: &C) -> Error {
     match e {
         Error::Api { status, code: ErrorCode::OauthScopeMismatch, message, details, hint: None } => Error::Api {
             status,
             code: ErrorCode::OauthScopeMismatch,
             message,
             details,
-            hint: Some(mismatch_hint(request.module().as_str())),
+            hint: Some(mismatch_hint(call.module().as_str(), call.scope_op())),
         },
         other => other,
     }

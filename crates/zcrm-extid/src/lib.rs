@@ -81,12 +81,13 @@
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
-//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
+//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 
 #![deny(missing_docs)]
 
 pub mod auth;
 pub mod bulk;
+pub mod call;
 pub mod client;
 pub mod code;
 pub mod config;
@@ -104,6 +105,7 @@ pub mod transport;
 pub mod url;
 
 pub use auth::Credentials;
+pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use code::ErrorCode;
 pub use config::{ApiVersion, BaseUrl, DataCenter, Environment};

@@ -21,11 +21,15 @@
 
 use serde_json::{Map, Value};
 
+use crate::call::Call;
 use crate::config::{ApiVersion, BaseUrl};
 use crate::error::InvalidInput;
 use crate::external::{ExternalPair, XExternal};
 use crate::names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
 use crate::request::{Method, PreparedRequest};
+use crate::response::{UpdateResponse, credits_remaining, parse_outcomes};
+use crate::scope::ScopeOp;
+use crate::transport::HttpResponse;
 use crate::url::push_segment;
 
 /// At most this many related records per call (spec §3.3, "maximum of 100 related records per API call").
@@ -291,6 +295,28 @@ impl UpdateRelated {
         headers.push(("Content-Type", "application/json".to_owned()));
         let url = format!("{}{}", base.as_str(), self.path(version));
         PreparedRequest::new(Method::Put, url, headers, self.body())
+    }
+}
+
+impl Call for UpdateRelated {
+    type Output = UpdateResponse;
+
+    fn prepare(&self, base: &BaseUrl, version: ApiVersion) -> PreparedRequest {
+        UpdateRelated::prepare(self, base, version)
+    }
+
+    fn module(&self) -> &ModuleName {
+        &self.module
+    }
+
+    fn scope_op(&self) -> ScopeOp {
+        ScopeOp::Update
+    }
+
+    fn parse(&self, response: &HttpResponse) -> crate::error::Result<UpdateResponse> {
+        let outcomes =
+            parse_outcomes(response.status, response.header("content-type"), &response.body, self.records.len())?;
+        Ok(UpdateResponse { status: response.status, outcomes, credits_remaining: credits_remaining(response) })
     }
 }
 

@@ -124,6 +124,11 @@ impl UpdateResponse {
     }
 }
 
+/// `X-API-CREDITS-REMAINING`, which Zoho sends once half the day's credits are used (spec §5.4).
+pub fn credits_remaining(response: &crate::transport::HttpResponse) -> Option<u64> {
+    response.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok())
+}
+
 /// Interprets a response to a call that sent `expected` records (see the module docs).
 ///
 /// ```

@@ -1,5 +1,48 @@
-//! OAuth scopes the related-records update needs (spec §1.1): `ZohoCRM.modules.all`, or
-//! `ZohoCRM.modules.{module}.{ALL|WRITE|UPDATE}`. The emulator checks tokens with the same functions.
+//! OAuth scopes (spec §1.1, §2, §3): a call on a module needs `ZohoCRM.modules.all`, or
+//! `ZohoCRM.modules.{module}.{op}` with an operation type that covers it: `ALL`, `WRITE` and `UPDATE` for
+//! updates (the related-records update), `ALL` and `READ` for reads, `ALL`, `WRITE` and `DELETE` for deletes,
+//! `ALL`, `WRITE` and `CREATE` for inserts. The client uses them for the hint of an `OAUTH_SCOPE_MISMATCH`.
+
+/// The kind of access a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeOp {
+    /// Reading records or related records (`READ`).
+    Read,
+    /// Creating records (`CREATE`).
+    Create,
+    /// Updating records or related records (`UPDATE`).
+    Update,
+    /// Deleting records or relations (`DELETE`).
+    Delete,
+    /// Upserting records: creates or updates, so `WRITE` (or `ALL`).
+    Write,
+}
+
+impl ScopeOp {
+    /// The operation types that grant this access, broadest first (`ALL` first).
+    pub fn operation_types(self) -> &'static [&'static str] {
+        match self {
+            ScopeOp::Read => &["ALL", "READ"],
+            ScopeOp::Create => &["ALL", "WRITE", "CREATE"],
+            ScopeOp::Update => &["ALL", "WRITE", "UPDATE"],
+            ScopeOp::Delete => &["ALL", "WRITE", "DELETE"],
+            ScopeOp::Write => &["ALL", "WRITE"],
+        }
+    }
+}
+
+/// The scopes, any one of which grants `op` on `module`, broadest first.
+///
+/// ```
+/// use zcrm_extid::scope::{ScopeOp, scopes_for};
+/// assert_eq!(scopes_for("Deals", ScopeOp::Read), ["ZohoCRM.modules.all", "ZohoCRM.modules.deals.ALL", "ZohoCRM.modules.deals.READ"]);
+/// ```
+pub fn scopes_for(module: &str, op: ScopeOp) -> Vec<String> {
+    let m = module_scope_name(module);
+    std::iter::once("ZohoCRM.modules.all".to_owned())
+        .chain(op.operation_types().iter().map(|t| format!("ZohoCRM.modules.{m}.{t}")))
+        .collect()
+}
 
 /// The scope name of a module: lower case, without the `__s` suffix of system modules and without `_`
 /// (`Price_Books` -> `pricebooks`, `Appointments__s` -> `appointments`), as the docs list them.
@@ -38,17 +81,29 @@ pub fn grants_update_related<S: AsRef<str>>(granted: &[S], module: &str) -> bool
     granted.iter().any(|g| needed.iter().any(|n| n.eq_ignore_ascii_case(g.as_ref().trim())))
 }
 
-/// The hint the client adds to an `OAUTH_SCOPE_MISMATCH` error.
-pub(crate) fn mismatch_hint(module: &str) -> String {
-    let [all, m_all, m_write, m_update] = update_related_scopes(module);
-    format!(
-        "the access token needs one of {m_update}, {m_write}, {m_all} or {all}; generate a new grant with that scope"
-    )
+/// The hint the client adds to an `OAUTH_SCOPE_MISMATCH` error: the scopes the call needs, narrowest first.
+pub(crate) fn mismatch_hint(module: &str, op: ScopeOp) -> String {
+    let mut scopes = scopes_for(module, op);
+    scopes.reverse();
+    let last = scopes.pop().expect("at least ZohoCRM.modules.all");
+    format!("the access token needs one of {} or {last}; generate a new grant with that scope", scopes.join(", "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hint_lists_the_scopes_of_the_operation() {
+        assert_eq!(
+            mismatch_hint("Contacts", ScopeOp::Update),
+            "the access token needs one of ZohoCRM.modules.contacts.UPDATE, ZohoCRM.modules.contacts.WRITE, ZohoCRM.modules.contacts.ALL or ZohoCRM.modules.all; generate a new grant with that scope"
+        );
+        assert!(
+            mismatch_hint("Deals", ScopeOp::Read)
+                .starts_with("the access token needs one of ZohoCRM.modules.deals.READ,")
+        );
+    }
 
     #[test]
     fn grants() {
