@@ -10,8 +10,19 @@
 //!   used; only if that token is still the cached one is it dropped, so many threads hitting the same 401 cause
 //!   one refresh.
 //! * **Token replies.** `expires_in` is seconds; a legacy reply with `expires_in_sec` has `expires_in` in
-//!   milliseconds, so `expires_in_sec` wins (spec §7). Errors (`{"error":"invalid_code"}`, with any status) become
-//!   [`Error::Auth`] with a hint.
+//!   milliseconds, so `expires_in_sec` wins (spec §7). A lifetime above [`MAX_LIFETIME`] is taken as that
+//!   maximum (Zoho's tokens live an hour; a larger number is a proxy's or a bug's). Errors
+//!   (`{"error":"invalid_code"}`, with any status) become [`Error::Auth`] with a hint.
+//! * **Any lifetime.** A token is refreshed `min(5 min, lifetime / 5)` before it expires and not handed out in
+//!   its last `min(5 s, lifetime / 10)`, so even a token of a few seconds serves many calls (one refresh per
+//!   lifetime, not one per call).
+//! * **Refusals are remembered.** Zoho allows about 10 tokens per refresh token in 10 minutes and answers more
+//!   with `Access Denied` (spec §5.4, §7); hammering it locks the user out. After a throttle answer no token
+//!   request is made for [`TokenPolicy::throttle_wait`] (doubling while it lasts, up to
+//!   [`TokenPolicy::throttle_wait_max`]); callers get the throttle error at once, with the time left
+//!   ([`TokenSource::throttled_for`]), unless the current token is still good. A refusal that cannot pass by
+//!   waiting (`invalid_client`, `invalid_code`, ...) is answered from memory for [`TokenPolicy::refusal_memory`]
+//!   instead of asking again for every call.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -96,6 +107,8 @@ struct Cached {
     token: Token,
     expires_at: Instant,
     refresh_at: Instant,
+    /// Not handed out after `expires_at - safety`: a request needs time to arrive.
+    safety: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -106,6 +119,35 @@ struct State {
     last_error: Option<(u64, Error)>,
     /// After a failed refresh-ahead, do not try again before this instant while the old token still works.
     quiet_until: Option<Instant>,
+    /// A refusal answered from memory until the instant: the throttle (passes by waiting), or one that does not.
+    refused: Option<(Instant, Error)>,
+    /// The current throttle wait (doubles while the endpoint keeps throttling).
+    throttle_wait: Option<Duration>,
+}
+
+/// The longest token lifetime believed (24 h); Zoho's access tokens live 1 h.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// How patiently the client treats the token endpoint's refusals (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// No token request for this long after an `Access Denied` throttle answer. Default 60 s.
+    pub throttle_wait: Duration,
+    /// The wait doubles while the endpoint keeps throttling, up to this. Default 10 min (Zoho's window).
+    pub throttle_wait_max: Duration,
+    /// A refusal that waiting cannot fix (`invalid_client`, `invalid_code`) is repeated from memory this long.
+    /// Default 30 s.
+    pub refusal_memory: Duration,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        TokenPolicy {
+            throttle_wait: Duration::from_secs(60),
+            throttle_wait_max: Duration::from_secs(600),
+            refusal_memory: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Hands out access tokens (see the module docs).
@@ -113,21 +155,36 @@ struct State {
 pub struct TokenSource {
     credentials: Credentials,
     token_url: String,
+    policy: TokenPolicy,
     state: Mutex<State>,
     wake: Condvar,
 }
 
-/// A token is not handed out in its last seconds: a request needs time to arrive.
-const SAFETY: Duration = Duration::from_secs(5);
-
 impl TokenSource {
     /// A source for `credentials`, refreshing at `{accounts}/oauth/v2/token`.
     pub fn new(credentials: Credentials, accounts: &BaseUrl) -> TokenSource {
+        Self::with_policy(credentials, accounts, TokenPolicy::default())
+    }
+
+    /// [`TokenSource::new`] with a [`TokenPolicy`].
+    pub fn with_policy(credentials: Credentials, accounts: &BaseUrl, policy: TokenPolicy) -> TokenSource {
         TokenSource {
             credentials,
             token_url: format!("{}/oauth/v2/token", accounts.as_str()),
+            policy,
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
+        }
+    }
+
+    /// While the token endpoint's throttle is being waited out: how long until the next token request.
+    pub fn throttled_for(&self) -> Option<Duration> {
+        let st = self.lock();
+        match &st.refused {
+            Some((until, e)) if e.code() == ErrorCode::OauthThrottled => {
+                Some(until.saturating_duration_since(Instant::now()))
+            }
+            _ => None,
         }
     }
 
@@ -148,13 +205,16 @@ impl TokenSource {
         let mut st = self.lock();
         loop {
             let now = Instant::now();
-            let usable = st.current.as_ref().filter(|c| now + SAFETY < c.expires_at).map(|c| c.token.clone());
+            let usable = st.current.as_ref().filter(|c| now + c.safety < c.expires_at).map(|c| c.token.clone());
+            let refused = st.refused.as_ref().filter(|(until, _)| now < *until).map(|(_, e)| e.clone());
             if let Some(token) = &usable {
                 let fresh = st.current.as_ref().is_some_and(|c| now < c.refresh_at);
                 let quiet = st.quiet_until.is_some_and(|q| now < q);
-                if fresh || st.refreshing || quiet {
+                if fresh || st.refreshing || quiet || refused.is_some() {
                     return Ok(token.clone());
                 }
+            } else if let Some(e) = refused {
+                return Err(e);
             } else if st.refreshing {
                 let generation = st.generation;
                 while st.refreshing && st.generation == generation {
@@ -183,10 +243,13 @@ impl TokenSource {
                     st2.current = Some(cached);
                     st2.last_error = None;
                     st2.quiet_until = None;
+                    st2.refused = None;
+                    st2.throttle_wait = None;
                     Ok(token)
                 }
                 Err(e) => {
                     st2.last_error = Some((g, e.clone()));
+                    self.remember_refusal(&mut st2, &e);
                     match usable {
                         // Refresh-ahead failed but the old token still works: use it, retry the refresh later.
                         Some(token) => {
@@ -198,6 +261,22 @@ impl TokenSource {
                 }
             };
         }
+    }
+
+    fn remember_refusal(&self, st: &mut State, e: &Error) {
+        let Error::Auth { code, .. } = e else { return };
+        let now = Instant::now();
+        let wait = if *code == ErrorCode::OauthThrottled {
+            let wait = match st.throttle_wait {
+                None => self.policy.throttle_wait,
+                Some(w) => w.saturating_mul(2).min(self.policy.throttle_wait_max),
+            };
+            st.throttle_wait = Some(wait);
+            wait
+        } else {
+            self.policy.refusal_memory
+        };
+        st.refused = now.checked_add(wait).map(|until| (until, e.clone()));
     }
 
     /// Drops `used` from the cache if it is still the cached token (after Zoho rejected it).
@@ -275,8 +354,9 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
                 (None, Some(s)) => s,
                 (None, None) => 3600,
             };
-        let lifetime = Duration::from_secs(seconds);
-        let margin = (lifetime / 10).min(Duration::from_secs(300));
+        let lifetime = Duration::from_secs(seconds).min(MAX_LIFETIME);
+        let margin = (lifetime / 5).min(Duration::from_secs(300));
+        let safety = (lifetime / 10).min(Duration::from_secs(5));
         let api_domain = obj
             .get("api_domain")
             .and_then(Value::as_str)
@@ -286,6 +366,7 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
             token: Token { secret: Secret::new(token), api_domain },
             expires_at: started + lifetime,
             refresh_at: started + lifetime - margin,
+            safety,
         });
     }
     let error = obj.get("error").and_then(Value::as_str).ok_or_else(|| unexpected("neither access_token nor error"))?;
@@ -343,6 +424,12 @@ mod tests {
         .unwrap();
         assert_eq!(t.expires_at - now, Duration::from_secs(3600));
         assert_eq!(t.expires_at - t.refresh_at, Duration::from_secs(300));
+        // A huge lifetime is capped, never an overflow.
+        let huge = parse_token_reply(200, br#"{"access_token":"a","expires_in":18446744073709551615}"#, now).unwrap();
+        assert_eq!(huge.expires_at - now, MAX_LIFETIME);
+        // A short one is refreshed a fifth before its end and handed out until its last tenth.
+        let short = parse_token_reply(200, br#"{"access_token":"a","expires_in":2}"#, now).unwrap();
+        assert_eq!((short.expires_at - short.refresh_at, short.safety), (Duration::from_millis(400), Duration::from_millis(200)));
         assert_eq!(t.token.api_domain.unwrap().as_str(), "https://www.zohoapis.eu");
         // Legacy: expires_in in milliseconds next to expires_in_sec.
         let legacy =
@@ -353,7 +440,7 @@ mod tests {
             parse_token_reply(200, br#"{"access_token":"a","expires_in":60,"api_domain":"http://127.0.0.1:9"}"#, now)
                 .unwrap();
         assert!(local.token.api_domain.is_none());
-        assert_eq!(local.expires_at - local.refresh_at, Duration::from_secs(6));
+        assert_eq!(local.expires_at - local.refresh_at, Duration::from_secs(12));
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{Credentials, Token, TokenSource};
+use crate::bulk::Cancel;
 use crate::call::Call;
 use crate::code::ErrorCode;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, Result};
 use crate::related::UpdateRelated;
 use crate::request::PreparedRequest;
-use crate::response::UpdateResponse;
+use crate::response::{UpdateResponse, credits_remaining};
 use crate::retry::{Jitter, RetryPolicy, is_rate_limited, is_retryable, parse_retry_after};
 use crate::scope::mismatch_hint;
 use crate::transport::{HttpRequest, Transport, TransportConfig, UreqTransport};
@@ -51,18 +52,21 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A failed attempt: the error, and the server's `Retry-After` if it sent one.
+/// A failed attempt: the error, and what the answer said about when to try again.
 #[derive(Debug, Clone)]
 pub struct AttemptError {
     /// What went wrong.
     pub error: Error,
-    /// `Retry-After`, if the response had one.
+    /// `Retry-After`, if the response had one; for the token endpoint's throttle, when the next token request
+    /// is allowed.
     pub retry_after: Option<Duration>,
+    /// `X-API-CREDITS-REMAINING`, if the response had it (`Some(0)` on a 429: the day's credits are spent).
+    pub credits_remaining: Option<u64>,
 }
 
 impl From<Error> for AttemptError {
     fn from(error: Error) -> Self {
-        AttemptError { error, retry_after: None }
+        AttemptError { error, retry_after: None, credits_remaining: None }
     }
 }
 
@@ -118,13 +122,31 @@ impl Client {
     /// Sends any [`Call`]: retries of transient failures per the [`RetryPolicy`] (for a non-idempotent call,
     /// only after a 429), and one token refresh-and-resend on a 401.
     pub fn execute<C: Call + ?Sized>(&self, call: &C) -> Result<C::Output> {
+        self.execute_cancellable(call, &Cancel::new())
+    }
+
+    /// [`Client::execute`] that `cancel` can stop: before each attempt and during each backoff sleep (which it
+    /// cuts short). An attempt already on the wire finishes (or times out) first. A stopped call is
+    /// [`Error::Cancelled`], naming the last failure if there was one.
+    pub fn execute_cancellable<C: Call + ?Sized>(&self, call: &C, cancel: &Cancel) -> Result<C::Output> {
         let mut jitter = Jitter::new();
         let mut attempt = 0;
+        let cancelled = |last: Option<&Error>| Error::Cancelled {
+            message: match last {
+                None => "the call was cancelled before it was sent".to_owned(),
+                Some(e) => format!("the call was cancelled while waiting to retry after {}: {}", e.code(), e.message()),
+            },
+        };
+        if cancel.is_cancelled() {
+            return Err(cancelled(None));
+        }
         loop {
             match self.send_once(call) {
                 Ok(output) => return Ok(output),
                 Err(failed) if attempt < self.inner.retry.max_retries && may_retry(call, &failed.error) => {
-                    std::thread::sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter));
+                    if !cancel.sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter)) {
+                        return Err(cancelled(Some(&failed.error)));
+                    }
                     attempt += 1;
                 }
                 Err(failed) => return Err(failed.error),
@@ -139,7 +161,11 @@ impl Client {
         let transport = &*self.inner.transport;
         let mut refreshed = false;
         loop {
-            let token = auth.get(transport)?;
+            let token = auth.get(transport).map_err(|error| AttemptError {
+                retry_after: auth.throttled_for(),
+                credits_remaining: None,
+                error,
+            })?;
             let prepared = call.prepare(self.base_for(&token), self.inner.version).with_token(token.secret.clone());
             let headers = prepared.headers();
             let response = transport.send(HttpRequest {
@@ -149,13 +175,14 @@ impl Client {
                 body: prepared.body(),
             })?;
             let retry_after = response.header("retry-after").and_then(parse_retry_after);
+            let credits_remaining = credits_remaining(&response);
             match call.parse(&response) {
                 Ok(output) => return Ok(output),
                 Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
                     auth.invalidate(&token.secret);
                     refreshed = true;
                 }
-                Err(e) => return Err(AttemptError { error: with_hint(e, call), retry_after }),
+                Err(e) => return Err(AttemptError { error: with_hint(e, call), retry_after, credits_remaining }),
             }
         }
     }

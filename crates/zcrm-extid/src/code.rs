@@ -123,8 +123,12 @@ codes! {
     OauthThrottled = "OAUTH_THROTTLED",
     /// Client: any other token-endpoint failure.
     OauthError = "OAUTH_ERROR",
-    /// Client: a bulk job was cancelled before this record was sent.
+    /// Client: a bulk job stopped (cancelled, or by its circuit breaker) before this record was sent.
     NotAttempted = "NOT_ATTEMPTED",
+    /// Client: the call was cancelled before it finished.
+    Cancelled = "CANCELLED",
+    /// Client: a bug in the client (a caught panic) ended this call.
+    ClientPanic = "CLIENT_PANIC",
 }
 
 impl ErrorCode {
@@ -142,6 +146,8 @@ impl ErrorCode {
                 | ErrorCode::OauthThrottled
                 | ErrorCode::OauthError
                 | ErrorCode::NotAttempted
+                | ErrorCode::Cancelled
+                | ErrorCode::ClientPanic
         )
     }
 }

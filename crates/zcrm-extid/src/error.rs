@@ -147,6 +147,22 @@ pub enum Error {
         message: String,
     },
 
+    /// The call was cancelled (a [`crate::bulk::Cancel`] token, Ctrl-C in the Python package, an `AbortSignal` in
+    /// the Node package) before it could finish.
+    #[error("cancelled: {message}")]
+    Cancelled {
+        /// What was cancelled, and what had finished.
+        message: String,
+    },
+
+    /// A bug in this client: a panic while building or sending a call, caught so that the job (and the
+    /// process hosting it) goes on. Please report it.
+    #[error("internal client error: {message}")]
+    Internal {
+        /// The panic's message.
+        message: String,
+    },
+
     /// The server's answer is not a Zoho response this client can interpret (an HTML 502 from a proxy, a `data`
     /// array of the wrong length, ...). The status and the first 512 bytes of the body are kept.
     #[error("unexpected response (HTTP {status}): {reason}{}", if body_prefix.is_empty() { String::new() } else { format!("; body starts {body_prefix:?}") })]
@@ -188,6 +204,10 @@ pub enum ErrorKind {
     Timeout,
     /// [`Error::UnexpectedResponse`].
     UnexpectedResponse,
+    /// [`Error::Cancelled`].
+    Cancelled,
+    /// [`Error::Internal`].
+    Internal,
 }
 
 impl Error {
@@ -201,6 +221,8 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
+            Error::Cancelled { .. } => ErrorKind::Cancelled,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
@@ -213,6 +235,8 @@ impl Error {
             Error::Transport { .. } => ErrorCode::Transport,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::UnexpectedResponse { .. } => ErrorCode::UnexpectedResponse,
+            Error::Cancelled { .. } => ErrorCode::Cancelled,
+            Error::Internal { .. } => ErrorCode::ClientPanic,
         }
     }
 
@@ -238,9 +262,11 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::InvalidInput(e) => e.to_string(),
-            Error::InvalidConfig { message, .. } | Error::Transport { message } | Error::Timeout { message } => {
-                message.clone()
-            }
+            Error::InvalidConfig { message, .. }
+            | Error::Transport { message }
+            | Error::Timeout { message }
+            | Error::Cancelled { message }
+            | Error::Internal { message } => message.clone(),
             Error::Api { message, .. } => message.clone(),
             Error::Auth { error, description, .. } => description.clone().unwrap_or_else(|| error.clone()),
             Error::UnexpectedResponse { reason, .. } => reason.clone(),

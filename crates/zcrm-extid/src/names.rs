@@ -4,8 +4,13 @@
 //! |---|---|
 //! | [`ModuleName`], [`FieldName`], [`RelatedList`] | Zoho API-name grammar `^[A-Za-z_][A-Za-z0-9_]*$` |
 //! | [`RecordId`] | one or more ASCII digits (Zoho ids exceed 2^53: always strings, never numbers) |
-//! | [`ExternalValue`] | any non-empty Unicode string (it is percent-encoded into the URL, see [`crate::url`]) |
+//! | [`ExternalValue`] | any non-empty Unicode string of at most [`MAX_EXTERNAL_VALUE_CHARS`] characters (it is percent-encoded into the URL, see [`crate::url`]) |
 //!
+//! Lengths (spec §11.15: Zoho documents no maximum for external values): an external field is a custom
+//! single-line field (§2.8), and Zoho's single-line fields hold at most 255 characters, so a longer value can
+//! only be refused by the server (or, at 70,000 characters, by its front end as a URI too long). The client
+//! refuses it first, as `INVALID_INPUT` naming the value. Other text in a record is capped at
+//! [`MAX_TEXT_CHARS`] (Zoho's largest text field, multi-line "large").
 //! Names are compared case-sensitively (`Contacts` is not `contacts`): Zoho documents API names in one
 //! spelling and never promises case folding, so the client sends exactly what it is given.
 
@@ -13,6 +18,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::InvalidInput;
+
+/// The longest external value accepted (characters): a single-line field's maximum. See the module docs.
+pub const MAX_EXTERNAL_VALUE_CHARS: usize = 255;
+
+/// The longest text value accepted in a record (characters). See the module docs.
+pub const MAX_TEXT_CHARS: usize = 32_000;
 
 pub(crate) fn is_api_name(s: &str) -> bool {
     // ASCII only, so bytes are characters.
@@ -167,6 +178,14 @@ validated_string!(
     |value, argument| {
         if value.is_empty() {
             Err(InvalidInput::new(argument, "must not be empty"))
+        } else if value.chars().nth(MAX_EXTERNAL_VALUE_CHARS).is_some() {
+            Err(InvalidInput::new(
+                argument,
+                format!(
+                    "has {} characters; an external field holds at most {MAX_EXTERNAL_VALUE_CHARS}",
+                    value.chars().count()
+                ),
+            ))
         } else {
             Ok(())
         }

@@ -25,7 +25,9 @@ use crate::call::Call;
 use crate::config::{ApiVersion, BaseUrl};
 use crate::error::InvalidInput;
 use crate::external::{ExternalPair, XExternal};
-use crate::names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
+use crate::names::{
+    ExternalValue, FieldName, MAX_EXTERNAL_VALUE_CHARS, MAX_TEXT_CHARS, ModuleName, RecordId, RelatedList,
+};
 use crate::request::{Method, PreparedRequest};
 use crate::response::{UpdateResponse, credits_remaining, parse_outcomes};
 use crate::scope::ScopeOp;
@@ -467,7 +469,14 @@ pub(crate) fn check_record(index: usize, record: Value, key: &RelatedKey) -> Res
                 return Err(err(format!("{s:?} is not a Zoho record id (digits only)")).field(field));
             }
         }
-        (RelatedKey::External(_), Some(Value::String(_))) => {
+        (RelatedKey::External(_), Some(Value::String(s))) => {
+            if s.chars().nth(MAX_EXTERNAL_VALUE_CHARS).is_some() {
+                return Err(err(format!(
+                    "has {} characters; an external field holds at most {MAX_EXTERNAL_VALUE_CHARS}",
+                    s.chars().count()
+                ))
+                .field(field));
+            }
             if map.contains_key("id") {
                 return Err(err(format!(
                     "records keyed by {field} must not also carry `id` (Zoho would ignore it); remove one of them"
@@ -484,7 +493,24 @@ pub(crate) fn check_record(index: usize, record: Value, key: &RelatedKey) -> Res
             return Err(err(why).field(field));
         }
     }
+    if let Some((name, n)) = map.iter().find_map(|(k, v)| too_long(v).map(|n| (k, n))) {
+        return Err(err(format!("holds a text of {n} characters; Zoho's text fields hold at most {MAX_TEXT_CHARS}"))
+            .field(name.clone()));
+    }
     Ok(map)
+}
+
+/// The length of the first text over [`MAX_TEXT_CHARS`] characters in `v`, if any (nested values included).
+fn too_long(v: &Value) -> Option<usize> {
+    match v {
+        Value::String(s) if s.len() > MAX_TEXT_CHARS => {
+            let n = s.chars().count();
+            (n > MAX_TEXT_CHARS).then_some(n)
+        }
+        Value::Array(a) => a.iter().find_map(too_long),
+        Value::Object(o) => o.values().find_map(too_long),
+        _ => None,
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -550,6 +576,11 @@ mod tests {
             (build(p(), None, vec![json!({"id": "abc"})]), "data[0].id"),
             (build(p(), None, vec![json!({"id": "1"}), json!({"id": "2"}), json!({"id": "1"})]), "data[2].id"),
             (build(p(), None, vec![json!({"id": "1", "Contact Role": "x"})]), "data[0].Contact Role"),
+            (
+                build(p(), Some("External_Deal_ID"), vec![json!({"External_Deal_ID": "x".repeat(256)})]),
+                "data[0].External_Deal_ID",
+            ),
+            (build(p(), None, vec![json!({"id": "1", "Note": "y".repeat(32_001)})]), "data[0].Note"),
             (
                 UpdateRelated::builder("Contacts", p(), "Deals")
                     .related_module("Bad-Name")

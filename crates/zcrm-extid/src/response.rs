@@ -12,7 +12,10 @@
 //! client relies on it and checks the length.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::code::ErrorCode;
@@ -30,15 +33,134 @@ pub struct Outcome {
     pub result: std::result::Result<Success, Failure>,
 }
 
-/// A record Zoho accepted.
-#[derive(Debug, Clone, PartialEq)]
+/// A record Zoho accepted: its code (`SUCCESS`), message (`relation added`) and details
+/// (`{"External_Deal_ID":"extdeal3","id":"111111000000094028"}`).
+///
+/// The details are kept as the JSON text Zoho sent and parsed on first access ([`Success::details`]); the
+/// record id is read without building the map ([`Success::id`]). A bulk job of a million rows that only
+/// reports ids never builds a million maps. The usual code and messages are shared, not copied.
+///
+/// ```
+/// use zcrm_extid::response::Success;
+/// let s = Success::new("SUCCESS", "relation added", serde_json::json!({"id": "42"}).as_object().unwrap().clone());
+/// assert_eq!((s.code(), s.message(), s.id()), ("SUCCESS", "relation added", Some("42")));
+/// assert_eq!(s.details()["id"], "42");
+/// ```
+#[derive(Clone)]
 pub struct Success {
+    code: Cow<'static, str>,
+    message: Cow<'static, str>,
+    details: LazyDetails,
+}
+
+/// Codes and messages Zoho sends for most records, shared instead of copied.
+const COMMON: [&str; 9] = [
+    "SUCCESS",
+    "relation added",
+    "relation removed",
+    "record added",
+    "record updated",
+    "record deleted",
+    "relation updated",
+    "record inserted",
+    "",
+];
+
+fn shared_text(text: Cow<'_, str>) -> Cow<'static, str> {
+    match COMMON.iter().find(|c| **c == text) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(text.into_owned()),
+    }
+}
+
+#[derive(Clone, Default)]
+struct LazyDetails {
+    raw: Option<Box<RawValue>>,
+    parsed: OnceLock<Details>,
+    id: OnceLock<Option<Box<str>>>,
+}
+
+impl LazyDetails {
+    fn parsed(details: Details) -> LazyDetails {
+        let d = LazyDetails::default();
+        let _ = d.parsed.set(details);
+        d
+    }
+
+    fn get(&self) -> &Details {
+        self.parsed.get_or_init(|| match &self.raw {
+            None => Details::new(),
+            Some(raw) => details_of(serde_json::from_str(raw.get()).ok()),
+        })
+    }
+
+    fn id(&self) -> Option<&str> {
+        if let Some(d) = self.parsed.get() {
+            return d.get("id").and_then(Value::as_str);
+        }
+        #[derive(serde::Deserialize)]
+        struct IdOnly<'a> {
+            #[serde(borrow, default)]
+            id: Option<Cow<'a, str>>,
+        }
+        self.id
+            .get_or_init(|| {
+                let raw = self.raw.as_ref()?;
+                match serde_json::from_str::<IdOnly<'_>>(raw.get()) {
+                    Ok(v) => v.id.map(|id| id.into_owned().into_boxed_str()),
+                    // Not an object with a string id: read it the long way.
+                    Err(_) => self.get().get("id").and_then(Value::as_str).map(Into::into),
+                }
+            })
+            .as_deref()
+    }
+}
+
+impl Success {
+    /// A success with parsed details.
+    pub fn new(code: impl Into<String>, message: impl Into<String>, details: Details) -> Success {
+        Success {
+            code: shared_text(Cow::Owned(code.into())),
+            message: shared_text(Cow::Owned(message.into())),
+            details: LazyDetails::parsed(details),
+        }
+    }
+
     /// Zoho's code, `SUCCESS`.
-    pub code: String,
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
     /// Zoho's message, e.g. `relation added`.
-    pub message: String,
-    /// Zoho's details, e.g. `{"External_Deal_ID":"extdeal3","id":"111111000000094028"}`.
-    pub details: Details,
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Zoho's details (parsed on first access).
+    pub fn details(&self) -> &Details {
+        self.details.get()
+    }
+
+    /// `details.id`, the record's Zoho id, if it is a string.
+    pub fn id(&self) -> Option<&str> {
+        self.details.id()
+    }
+}
+
+impl fmt::Debug for Success {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Success")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("details", self.details())
+            .finish()
+    }
+}
+
+impl PartialEq for Success {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message && self.details() == other.details()
+    }
 }
 
 /// A record that failed: rejected by Zoho (`INVALID_DATA`, ...) or, in bulk jobs, ended by the client
@@ -64,7 +186,7 @@ impl Outcome {
     /// `SUCCESS` or the failure's code.
     pub fn code(&self) -> &str {
         match &self.result {
-            Ok(s) => &s.code,
+            Ok(s) => s.code(),
             Err(f) => f.code.as_str(),
         }
     }
@@ -72,7 +194,7 @@ impl Outcome {
     /// The message.
     pub fn message(&self) -> &str {
         match &self.result {
-            Ok(s) => &s.message,
+            Ok(s) => s.message(),
             Err(f) => &f.message,
         }
     }
@@ -80,14 +202,17 @@ impl Outcome {
     /// The details.
     pub fn details(&self) -> &Details {
         match &self.result {
-            Ok(s) => &s.details,
+            Ok(s) => s.details(),
             Err(f) => &f.details,
         }
     }
 
     /// The Zoho record id in `details.id`, if any (for a success: the related record's id).
     pub fn id(&self) -> Option<&str> {
-        self.details().get("id").and_then(Value::as_str)
+        match &self.result {
+            Ok(s) => s.id(),
+            Err(f) => f.details.get("id").and_then(Value::as_str),
+        }
     }
 
     /// An outcome for record `index` that failed with `error` (a call-level error, in bulk jobs).
@@ -217,16 +342,21 @@ struct TypedItem<'a> {
     #[serde(borrow)]
     status: Cow<'a, str>,
     #[serde(default)]
-    details: Option<Details>,
+    details: Option<Box<RawValue>>,
 }
 
 impl TypedItem<'_> {
     fn into_outcome(self, index: usize, http_status: u16) -> Outcome {
-        let details = self.details.unwrap_or_default();
         let result = if self.status.eq_ignore_ascii_case("success") {
-            Ok(Success { code: self.code.into_owned(), message: self.message.into_owned(), details })
+            let raw = self.details.filter(|d| d.get() != "null");
+            Ok(Success {
+                code: shared_text(self.code),
+                message: shared_text(self.message),
+                details: LazyDetails { raw, ..LazyDetails::default() },
+            })
         } else {
             let code = if self.code.is_empty() { ErrorCode::UnexpectedResponse } else { ErrorCode::parse(&self.code) };
+            let details = details_of(self.details.and_then(|raw| serde_json::from_str(raw.get()).ok()));
             Err(Failure { code, message: self.message.into_owned(), details, status: Some(http_status) })
         };
         Outcome { index, result }
@@ -279,7 +409,7 @@ fn outcome(index: usize, item: Value, status: u16) -> Outcome {
         None => code == "SUCCESS",
     };
     let result = if success {
-        Ok(Success { code, message, details })
+        Ok(Success::new(code, message, details))
     } else {
         let code = if code.is_empty() { ErrorCode::UnexpectedResponse } else { ErrorCode::parse(&code) };
         Err(Failure { code, message, details, status: Some(status) })

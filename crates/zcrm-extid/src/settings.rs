@@ -250,8 +250,10 @@ pub struct MappingSettings {
     pub parent_column: Option<String>,
     /// Column of the related key (default: the related field name).
     pub related_column: Option<String>,
-    /// Relation fields as `(API name, column)`; `None`: every other column is a relation field.
+    /// Relation fields as `(API name, column)`; `None`: none (other columns are ignored, see `extra`).
     pub fields: Option<Vec<(String, String)>>,
+    /// `"ignore"` (default) or `"error"`: what to do with columns that are not mapped.
+    pub extra: Option<String>,
 }
 
 impl MappingSettings {
@@ -266,6 +268,9 @@ impl MappingSettings {
         }
         if let Some(f) = &self.fields {
             mapping = mapping.with_fields(f.clone())?;
+        }
+        if let Some(e) = &self.extra {
+            mapping = mapping.with_extra(e.parse()?);
         }
         mapping.validate()?;
         Ok((spec, mapping))

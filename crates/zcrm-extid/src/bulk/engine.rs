@@ -1,41 +1,21 @@
-//! The bulk job's coordinator (reads rows, groups, dispatches, reorders outcomes) and its workers (send with
-//! retries). See the parent module for the behaviour.
+//! The bulk job's coordinator: reads rows, groups them, keeps the slots busy, and passes each row's outcome on
+//! as soon as it is known. See the parent module for the behaviour and [`super::worker`] for sending.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::reorder::Reorder;
+use super::cancel::Cancel;
+use super::operation::Operation;
 use super::slots::Slots;
 use super::window::{Batch, Item, Window};
-use super::{BulkOptions, BulkRow, BulkSpec, BulkSummary, Cancel, Progress, RowOutcome};
+use super::worker::{Counters, Finished, Sendout, Shared, work};
+use super::{BulkOptions, BulkSummary, Progress, RowOutcome};
 use crate::client::Client;
 use crate::code::ErrorCode;
 use crate::error::{Details, Error, InvalidInput};
-use crate::related::{UpdateRelated, check_record};
-use crate::response::{Failure, Outcome, UpdateResponse};
-use crate::retry::{Jitter, RetryBudget, is_rate_limited, is_retryable};
-
-enum Sendout {
-    Sent(Result<UpdateResponse, Error>, u32),
-    NotAttempted,
-}
-
-struct Finished {
-    batch: Batch,
-    result: Sendout,
-}
-
-struct Shared<'a> {
-    client: &'a Client,
-    spec: &'a BulkSpec,
-    slots: Slots,
-    budget: RetryBudget,
-    cancel: &'a Cancel,
-    calls: AtomicU64,
-    retries: AtomicU64,
-    rate_limited: AtomicU64,
-}
+use crate::response::{Failure, Outcome};
+use crate::retry::RetryBudget;
 
 fn failure(row: usize, code: ErrorCode, message: String, details: Details) -> Outcome {
     Outcome { index: row, result: Err(Failure { code, message, details, status: None }) }
@@ -55,6 +35,29 @@ fn invalid(row: usize, e: &InvalidInput) -> Outcome {
     failure(row, ErrorCode::InvalidInput, message, details)
 }
 
+/// The outcome of a row that was never sent because the job stopped: cancelled by the user, or stopped by
+/// the breaker (then the cause is named).
+fn not_attempted(row: usize, cause: Option<&Error>) -> Outcome {
+    match cause {
+        None => failure(
+            row,
+            ErrorCode::NotAttempted,
+            "the job was cancelled before this row was sent".into(),
+            Details::new(),
+        ),
+        Some(e) => {
+            let mut details = Details::new();
+            details.insert("cause".into(), e.code().as_str().into());
+            failure(
+                row,
+                ErrorCode::NotAttempted,
+                format!("not sent: the job stopped after {}: {}", e.code(), e.message()),
+                details,
+            )
+        }
+    }
+}
+
 /// Counters of emitted outcomes.
 #[derive(Default)]
 struct Tally {
@@ -64,257 +67,215 @@ struct Tally {
     not_attempted: u64,
 }
 
-pub(super) fn run(
+/// Reads the job's input and places rows; what the coordinator loop needs of it.
+struct Reader<'r, I> {
+    rows: &'r mut dyn Iterator<Item = (usize, Result<I, InvalidInput>)>,
+    next_seq: u64,
+    done: bool,
+}
+
+pub(super) fn run<O: Operation>(
     client: &Client,
-    spec: &BulkSpec,
+    op: &O,
     options: &BulkOptions,
-    rows: &mut dyn Iterator<Item = Result<BulkRow, InvalidInput>>,
+    rows: &mut dyn Iterator<Item = (usize, Result<O::Input, InvalidInput>)>,
     on_outcome: &mut dyn FnMut(RowOutcome),
     on_progress: &mut dyn FnMut(&Progress),
     cancel: &Cancel,
 ) -> BulkSummary {
     let started = Instant::now();
+    let batch_size = options.batch_size.min(op.max_batch()).max(1);
     let shared = Shared {
         client,
-        spec,
+        op,
         slots: Slots::new(options.concurrency, options.adaptive),
         budget: RetryBudget::new(options.retry_budget_ratio, options.retry_budget_reserve),
-        cancel,
-        calls: AtomicU64::new(0),
-        retries: AtomicU64::new(0),
-        rate_limited: AtomicU64::new(0),
+        halt: cancel.child(),
+        tripped: Mutex::new(None),
+        counters: Counters::default(),
     };
     // Twice as many workers as slots: calls sleeping in backoff do not hold a slot, so others can go meanwhile.
     let workers = (options.concurrency * 2).min(200);
-    let (job_tx, job_rx) = mpsc::channel::<Batch>();
+    let (job_tx, job_rx) = mpsc::channel::<Batch<O::Row>>();
     let job_rx = Mutex::new(job_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Finished>();
+    let (done_tx, done_rx) = mpsc::channel::<Finished<O::Row>>();
 
-    let mut window = Window::default();
-    let mut reorder: Reorder<RowOutcome> = Reorder::default();
+    let mut window: Window<O::Row> = Window::default();
+    let mut reader = Reader { rows, next_seq: 0, done: false };
     let mut tally = Tally::default();
-    let mut rows_read = 0u64;
     let mut outstanding = 0usize;
-    let mut in_flight_rows = 0u64;
-    let mut input_done = false;
     let mut last_progress = Instant::now();
+    let mut peak_held = 0usize;
 
-    let progress = |tally: &Tally, rows_read: u64, in_flight_rows: u64| {
+    let progress = |tally: &Tally, reader_seq: u64, window: &Window<O::Row>, finished: bool| {
         let elapsed = started.elapsed();
+        let c = &shared.counters;
+        let rate = tally.done as f64 / elapsed.as_secs_f64().max(1e-9);
+        let eta = options.expected_rows.filter(|_| rate > 0.0 && !finished).map(|total| {
+            Duration::try_from_secs_f64(total.saturating_sub(tally.done) as f64 / rate).unwrap_or(Duration::MAX)
+        });
         Progress {
-            rows_read,
-            done: tally.done,
+            rows_read: reader_seq,
+            rows_sent: c.sent.load(Ordering::Relaxed),
+            completed: tally.done,
             succeeded: tally.succeeded,
             failed: tally.done - tally.succeeded,
-            in_flight: in_flight_rows,
-            rows_per_sec: tally.done as f64 / elapsed.as_secs_f64().max(1e-9),
+            in_flight: c.on_wire.load(Ordering::Relaxed),
+            waiting_retry: c.waiting_retry.load(Ordering::Relaxed),
+            buffered: (window.buffered + window.ready_rows) as u64,
+            rows_per_sec: rate,
             elapsed,
+            expected_rows: options.expected_rows,
+            eta,
             concurrency: shared.slots.capacity(),
-            retries: shared.retries.load(Ordering::Relaxed),
-            rate_limited: shared.rate_limited.load(Ordering::Relaxed),
+            calls: c.calls.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            rate_limited: c.rate_limited.load(Ordering::Relaxed),
+            stopping: shared.halt.is_cancelled(),
         }
     };
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let (shared, job_rx, done_tx) = (&shared, &job_rx, done_tx.clone());
-            scope.spawn(move || worker(shared, job_rx, done_tx));
+            scope.spawn(move || work(shared, job_rx, done_tx));
         }
         drop(done_tx);
         let mut emit = |o: RowOutcome, tally: &mut Tally| {
             tally.done += 1;
-            if o.outcome.is_success() {
-                tally.succeeded += 1;
-            }
-            match o.outcome.result.as_ref().err().map(|f| &f.code) {
-                Some(ErrorCode::InvalidInput) => tally.invalid += 1,
-                Some(ErrorCode::NotAttempted) => tally.not_attempted += 1,
-                _ => {}
+            match o.outcome.result.as_ref() {
+                Ok(_) => tally.succeeded += 1,
+                Err(f) if f.code == ErrorCode::InvalidInput => tally.invalid += 1,
+                Err(f) if f.code == ErrorCode::NotAttempted => tally.not_attempted += 1,
+                Err(_) => {}
             }
             on_outcome(o);
         };
         loop {
-            let cancelled = cancel.is_cancelled();
-            // Read while there is room.
-            while !cancelled && !input_done && window.buffered < options.window && window.ready.len() < workers {
-                let Some(next) = rows.next() else {
-                    input_done = true;
+            let stopping = shared.halt.is_cancelled();
+            // Read while the window has room (rows waiting in groups and in ready batches count).
+            while !stopping && !reader.done && window.buffered + window.ready_rows < options.window {
+                let Some((row, next)) = reader.rows.next() else {
+                    reader.done = true;
                     break;
                 };
-                let row = rows_read as usize;
-                rows_read += 1;
-                let checked = next.and_then(|r| {
-                    let record = check_record(row, r.record, &shared.spec.key)?;
-                    Ok((r.parent, record))
-                });
-                match checked {
-                    Ok((parent, record)) => {
-                        let key = record[shared.spec.key.field()].as_str().expect("checked").to_owned();
-                        window.place(parent, Item { row, record, key }, options.batch_size);
+                let seq = reader.next_seq;
+                reader.next_seq += 1;
+                match next.and_then(|input| op.check(row, input)) {
+                    Ok(data) => {
+                        let group = op.group_key(&data);
+                        let key = op.row_key(&data);
+                        let item = Item { row, seq, data: Some(data), key };
+                        window.place(group, |d| op.group_label(d), item, batch_size);
                     }
                     Err(e) => {
-                        let o = RowOutcome {
-                            row,
-                            parent: String::new(),
-                            key: None,
-                            outcome: invalid(row, &e),
-                            attempts: 0,
-                        };
-                        reorder.push(row, o, &mut |o| emit(o, &mut tally));
+                        let o = RowOutcome { row, parent: Arc::from(""), key: None, outcome: invalid(row, &e), attempts: 0 };
+                        emit(o, &mut tally);
                     }
                 }
             }
-            while window.buffered >= options.window && window.flush_oldest() {}
-            if input_done && window.ready.is_empty() {
-                while window.flush_oldest() {}
+            if !stopping {
+                // A group whose oldest row is a window behind goes as it is: memory stays bounded.
+                window.flush_stale(reader.next_seq, options.window);
+                if reader.done {
+                    while window.flush_oldest() {}
+                }
+                // Keep the slots busy: while fewer batches are on their way than there are slots, send the
+                // oldest waiting group as it is, rather than leave a slot idle.
+                let capacity = shared.slots.capacity();
+                while outstanding + window.ready.len() < capacity && window.flush_oldest() {}
+                while outstanding < workers {
+                    let Some(batch) = window.take_ready() else { break };
+                    outstanding += 1;
+                    job_tx.send(batch).expect("workers live while the coordinator does");
+                }
             }
-            while !cancelled && outstanding < workers {
-                let Some(batch) = window.ready.pop_front() else { break };
-                outstanding += 1;
-                in_flight_rows += batch.items.len() as u64;
-                job_tx.send(batch).expect("workers live while the coordinator does");
-            }
-            if outstanding == 0 && (cancelled || (input_done && window.is_empty())) {
+            peak_held = peak_held.max(window.buffered + window.ready_rows + held_by_workers(&shared.counters));
+            if outstanding == 0 && (stopping || (reader.done && window.is_empty())) {
                 break;
             }
             let wait = options.progress_interval.min(Duration::from_millis(50));
-            match done_rx.recv_timeout(wait) {
-                Ok(finished) => {
-                    outstanding -= 1;
-                    in_flight_rows -= finished.batch.items.len() as u64;
-                    window.release(&finished.batch);
-                    for o in outcomes_of(finished) {
-                        reorder.push(o.row, o, &mut |o| emit(o, &mut tally));
-                    }
-                    window.retry_blocked(options.batch_size);
+            let mut next = done_rx.recv_timeout(wait).map_err(|e| match e {
+                mpsc::RecvTimeoutError::Timeout => (),
+                mpsc::RecvTimeoutError::Disconnected => unreachable!("workers outlive the loop"),
+            });
+            // Take every batch that finished meanwhile before deciding again.
+            while let Ok(finished) = next {
+                outstanding -= 1;
+                let group = finished.batch.group.clone();
+                let keys: Vec<String> = finished.batch.items.iter().map(|i| i.key.clone()).collect();
+                let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                for o in outcomes_of(finished, cause.as_ref()) {
+                    emit(o, &mut tally);
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("workers outlive the loop"),
+                window.release(&group, keys.into_iter());
+                window.retry_blocked(batch_size);
+                next = done_rx.try_recv().map_err(|_| ());
             }
             if last_progress.elapsed() >= options.progress_interval {
                 last_progress = Instant::now();
-                on_progress(&progress(&tally, rows_read, in_flight_rows));
+                on_progress(&progress(&tally, reader.next_seq, &window, false));
             }
         }
         drop(job_tx);
-        for (parent, item) in window.drain() {
-            let o = failure(
-                item.row,
-                ErrorCode::NotAttempted,
-                "the job was cancelled before this row was sent".into(),
-                Details::new(),
-            );
-            let row = RowOutcome { row: item.row, parent, key: Some(item.key), outcome: o, attempts: 0 };
-            reorder.push(item.row, row, &mut |o| emit(o, &mut tally));
+        let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for (label, item) in window.drain() {
+            let outcome = not_attempted(item.row, cause.as_ref());
+            emit(RowOutcome { row: item.row, parent: label, key: Some(item.key), outcome, attempts: 0 }, &mut tally);
         }
     });
-    debug_assert!(reorder.is_empty(), "every row emitted");
-    on_progress(&progress(&tally, rows_read, 0));
+    on_progress(&progress(&tally, reader.next_seq, &window, true));
+    let c = &shared.counters;
     BulkSummary {
-        rows: rows_read,
+        rows: reader.next_seq,
         succeeded: tally.succeeded,
         failed: tally.done - tally.succeeded,
         invalid: tally.invalid,
         not_attempted: tally.not_attempted,
-        calls: shared.calls.load(Ordering::Relaxed),
-        retries: shared.retries.load(Ordering::Relaxed),
-        rate_limited: shared.rate_limited.load(Ordering::Relaxed),
+        calls: c.calls.load(Ordering::Relaxed),
+        retries: c.retries.load(Ordering::Relaxed),
+        rate_limited: c.rate_limited.load(Ordering::Relaxed),
+        throttle_waits: c.throttle_waits.load(Ordering::Relaxed),
         elapsed: started.elapsed(),
         max_buffered_rows: window.peak,
+        peak_held_rows: peak_held,
         min_concurrency: shared.slots.lowest(),
         cancelled: cancel.is_cancelled(),
+        stopped: shared.tripped.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 
-fn outcomes_of(finished: Finished) -> Vec<RowOutcome> {
+/// Rows the workers hold: on the wire, waiting to retry, or waiting for a slot are all at most
+/// `workers x batch size`; the on-wire and retry counts are what can be observed.
+fn held_by_workers(c: &Counters) -> usize {
+    (c.on_wire.load(Ordering::Relaxed) + c.waiting_retry.load(Ordering::Relaxed)) as usize
+}
+
+fn outcomes_of<R>(finished: Finished<R>, cause: Option<&Error>) -> Vec<RowOutcome> {
     let Finished { batch, result } = finished;
-    let parent = batch.parent.path_value().to_owned();
+    let n = batch.items.len();
     let (outcomes, attempts): (Vec<Outcome>, u32) = match result {
-        Sendout::Sent(Ok(response), attempts) => (response.outcomes, attempts),
-        Sendout::Sent(Err(e), attempts) => {
+        Sendout::Answered(outcomes, attempts) if outcomes.len() == n => (outcomes, attempts),
+        Sendout::Answered(outcomes, attempts) => {
+            let e = Error::UnexpectedResponse {
+                status: 0,
+                reason: format!("the operation mapped the answer to {} outcomes for {n} rows", outcomes.len()),
+                content_type: None,
+                body_prefix: String::new(),
+            };
             (batch.items.iter().map(|i| Outcome::from_error(i.row, &e)).collect(), attempts)
         }
-        Sendout::NotAttempted => (
-            batch
-                .items
-                .iter()
-                .map(|i| {
-                    failure(
-                        i.row,
-                        ErrorCode::NotAttempted,
-                        "the job was cancelled before this row was sent".into(),
-                        Details::new(),
-                    )
-                })
-                .collect(),
-            0,
-        ),
+        Sendout::Failed(e, attempts) => (batch.items.iter().map(|i| Outcome::from_error(i.row, &e)).collect(), attempts),
+        Sendout::NotSent => (batch.items.iter().map(|i| not_attempted(i.row, cause)).collect(), 0),
     };
+    let label = batch.label;
     batch
         .items
         .into_iter()
         .zip(outcomes)
         .map(|(item, mut outcome)| {
             outcome.index = item.row;
-            RowOutcome { row: item.row, parent: parent.clone(), key: Some(item.key), outcome, attempts }
+            RowOutcome { row: item.row, parent: label.clone(), key: Some(item.key), outcome, attempts }
         })
         .collect()
-}
-
-fn worker(shared: &Shared<'_>, jobs: &Mutex<mpsc::Receiver<Batch>>, done: mpsc::Sender<Finished>) {
-    loop {
-        let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(mut batch) = next else { return };
-        let result = if shared.cancel.is_cancelled() {
-            Sendout::NotAttempted
-        } else {
-            // The records move into the request; the batch keeps each row's index and key for the outcomes.
-            let records = batch.items.iter_mut().map(|i| std::mem::take(&mut i.record)).collect();
-            let request = UpdateRelated::from_validated(
-                shared.spec.module.clone(),
-                batch.parent.clone(),
-                shared.spec.related_list.clone(),
-                shared.spec.related_module.clone(),
-                shared.spec.key.clone(),
-                records,
-            );
-            let (result, attempts) = send_with_retries(shared, &request);
-            Sendout::Sent(result, attempts)
-        };
-        if done.send(Finished { batch, result }).is_err() {
-            return;
-        }
-    }
-}
-
-fn send_with_retries(shared: &Shared<'_>, request: &UpdateRelated) -> (Result<UpdateResponse, Error>, u32) {
-    let policy = shared.client.retry_policy();
-    shared.budget.deposit();
-    let mut jitter = Jitter::new();
-    let mut attempt = 0u32;
-    loop {
-        shared.slots.acquire();
-        let result = shared.client.send_once(request);
-        let limited = matches!(&result, Err(f) if is_rate_limited(&f.error));
-        shared.slots.release(limited);
-        shared.calls.fetch_add(1, Ordering::Relaxed);
-        if limited {
-            shared.rate_limited.fetch_add(1, Ordering::Relaxed);
-        }
-        match result {
-            Ok(response) => return (Ok(response), attempt + 1),
-            // A 429 paces the job (the slots adapt) and does not draw on the budget, which guards against
-            // hammering a failing server; `max_retries` still bounds it per call.
-            Err(f)
-                if is_retryable(&f.error)
-                    && attempt < policy.max_retries
-                    && (limited || shared.budget.try_withdraw()) =>
-            {
-                shared.retries.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(policy.delay(attempt, f.retry_after, &mut jitter));
-                attempt += 1;
-            }
-            Err(f) => return (Err(f.error), attempt + 1),
-        }
-    }
 }

@@ -4,8 +4,9 @@
 //! A mapping is written like the `X-EXTERNAL` pairs: `--parent Contacts.External_Contact_ID` means the base
 //! module is Contacts and the parent is addressed by `External_Contact_ID`; `--related Deals.External_Deal_ID`
 //! means related records of Deals keyed by `External_Deal_ID`. The field `id` means a Zoho record id. Columns
-//! default to the field names; relation fields come from named columns, or (when none are named) from every
-//! other column of the row.
+//! default to the field names. Relation fields are only those named ([`RowMapping::with_fields`]): a data
+//! frame's other columns (a `region` kept for humans) are ignored, or, with [`Extra::Error`], make the row
+//! `INVALID_INPUT` naming the column (so a misspelt field is caught before anything is sent).
 //!
 //! Cell values: strings are used as they are; integers become their decimal text (data frames hold ids as
 //! integers; they are exact up to 2^63). Any other type in the parent or key column is an `INVALID_INPUT` for
@@ -27,6 +28,27 @@ fn module_field(text: &str, argument: &str) -> Result<(ModuleName, FieldName), I
     Ok((ModuleName::parse_as(m, argument)?, FieldName::parse_as(f, argument)?))
 }
 
+/// What to do with a row's columns that are neither the parent, the key, nor a named relation field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Extra {
+    /// Leave them out (default).
+    #[default]
+    Ignore,
+    /// The row is `INVALID_INPUT`, naming the first such column.
+    Error,
+}
+
+impl std::str::FromStr for Extra {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Extra, InvalidInput> {
+        match s {
+            "ignore" => Ok(Extra::Ignore),
+            "error" => Ok(Extra::Error),
+            _ => Err(InvalidInput::new("extra", format!("{s:?}: expected \"ignore\" or \"error\""))),
+        }
+    }
+}
+
 /// How to read a [`BulkRow`] out of a row of named cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowMapping {
@@ -34,7 +56,8 @@ pub struct RowMapping {
     parent_column: String,
     key_field: String,
     key_column: String,
-    fields: Option<Vec<(FieldName, String)>>,
+    fields: Vec<(FieldName, String)>,
+    extra: Extra,
 }
 
 impl RowMapping {
@@ -70,7 +93,8 @@ impl RowMapping {
             parent_field: (parent_field.as_str() != "id").then_some(parent_field),
             key_field: key_field.to_string(),
             key_column: key_field.to_string(),
-            fields: None,
+            fields: Vec::new(),
+            extra: Extra::Ignore,
         };
         Ok((spec, mapping))
     }
@@ -103,22 +127,25 @@ impl RowMapping {
         self
     }
 
-    /// Relation fields from named columns: `(API name, column)`. Without this, every other column is a field.
+    /// Relation fields from named columns: `(API name, column)`. Without this, rows carry no relation fields.
     pub fn with_fields(mut self, fields: Vec<(String, String)>) -> Result<Self, InvalidInput> {
-        let fields = fields
+        self.fields = fields
             .into_iter()
             .map(|(api, column)| Ok((FieldName::parse_as(api, "fields")?, column)))
             .collect::<Result<Vec<_>, InvalidInput>>()?;
-        self.fields = Some(fields);
         Ok(self)
+    }
+
+    /// What to do with other columns (default [`Extra::Ignore`]).
+    pub fn with_extra(mut self, extra: Extra) -> Self {
+        self.extra = extra;
+        self
     }
 
     /// The columns a row must have.
     pub fn required_columns(&self) -> Vec<&str> {
         let mut c = vec![self.parent_column.as_str(), self.key_column.as_str()];
-        if let Some(f) = &self.fields {
-            c.extend(f.iter().map(|(_, col)| col.as_str()));
-        }
+        c.extend(self.fields.iter().map(|(_, col)| col.as_str()));
         c
     }
 
@@ -134,8 +161,8 @@ impl RowMapping {
         Err(InvalidInput::new("columns", format!("missing column(s) {missing:?}; the input has {have:?}")))
     }
 
-    /// Reads row `row`: `get(column)` returns a cell, `columns` lists the row's columns (used when relation
-    /// fields are taken from every other column).
+    /// Reads row `row`: `get(column)` returns a cell, `columns` lists the row's columns (read only with
+    /// [`Extra::Error`], to find columns that are not mapped).
     pub fn map_row(
         &self,
         row: usize,
@@ -160,23 +187,30 @@ impl RowMapping {
         .map_err(|e| InvalidInput::new("row", e.message).at(row).field(self.parent_column.clone()))?;
         let mut record = Map::new();
         record.insert(self.key_field.clone(), Value::String(text(&self.key_column)?));
-        let mut put = |api: &str, v: Value| {
+        for (api, column) in &self.fields {
+            let v = get(column).unwrap_or(Value::Null);
             if !matches!(&v, Value::Null) && v != Value::String(String::new()) {
-                record.insert(api.to_owned(), v);
+                record.insert(api.to_string(), v);
             }
-        };
-        match &self.fields {
-            Some(fields) => {
-                for (api, column) in fields {
-                    put(api.as_str(), get(column).unwrap_or(Value::Null));
+        }
+        if self.extra == Extra::Error {
+            let mapped = |c: &str| {
+                c == self.parent_column || c == self.key_column || self.fields.iter().any(|(_, col)| col == c)
+            };
+            let mut unmapped = None;
+            for c in columns {
+                if !mapped(c) {
+                    unmapped = Some(c);
+                    break;
                 }
             }
-            None => {
-                for column in columns {
-                    if column != self.parent_column && column != self.key_column {
-                        put(column, get(column).unwrap_or(Value::Null));
-                    }
-                }
+            if let Some(extra) = unmapped {
+                return Err(InvalidInput::new(
+                    "row",
+                    format!("column {extra:?} is not mapped to a field (name it in `fields`, or let extra columns be ignored)"),
+                )
+                .at(row)
+                .field(extra));
             }
         }
         Ok(BulkRow { parent, record: Value::Object(record) })
@@ -198,10 +232,16 @@ mod tests {
     fn ids_integers_and_empty_cells() {
         let (spec, m) = RowMapping::parse("Contacts.id", "Deals.External_Deal_ID", None).unwrap();
         assert_eq!(spec.key().field(), "External_Deal_ID");
+        let m = m.with_fields(vec![("Contact_Role".into(), "Contact_Role".into())]).unwrap();
         let r = map(&m, json!({"id": 111111000000085009u64, "External_Deal_ID": "d", "Contact_Role": "", "X": null}))
             .unwrap();
         assert_eq!(r.parent, Parent::id("111111000000085009").unwrap());
         assert_eq!(r.record, json!({"External_Deal_ID": "d"}));
+        let r = map(&m, json!({"id": "1", "External_Deal_ID": "d", "Contact_Role": "r", "region": "EU"})).unwrap();
+        assert_eq!(r.record, json!({"External_Deal_ID": "d", "Contact_Role": "r"}), "unnamed columns are left out");
+        let strict = m.with_extra(Extra::Error);
+        let e = map(&strict, json!({"id": "1", "External_Deal_ID": "d", "region": "EU"})).unwrap_err();
+        assert_eq!(e.location(), "row[7].region");
     }
 
     #[test]

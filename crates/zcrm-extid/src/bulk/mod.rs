@@ -1,6 +1,7 @@
-//! Bulk linking at the API's limit: many rows (each a parent plus one related record, for many parents, in any
-//! order) -> calls of at most 100 records per parent -> bounded, adaptive concurrency on the shared keep-alive
-//! client -> one outcome per row, in input order.
+//! Bulk jobs at the API's limit: many rows, in any order -> groups (by parent, for related records) -> calls
+//! of at most 100 rows -> bounded, adaptive concurrency on the shared keep-alive client -> exactly one outcome
+//! per row, passed on as soon as it is known. The engine is generic over an [`Operation`]; [`Link`] is the
+//! related-records update ([`Client::link_many`]).
 //!
 //! ```
 //! use serde_json::json;
@@ -19,13 +20,22 @@
 //! });
 //! let report = client.link_all(&spec, &BulkOptions::default(), rows)?;
 //! assert_eq!((report.summary.succeeded, report.summary.failed), (2, 1));
-//! assert_eq!(report.outcomes[2].outcome.code(), "INVALID_DATA");
+//! assert_eq!(report.outcomes[2].outcome.code(), "INVALID_DATA"); // sorted by row
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **Grouping.** Rows are grouped by parent within a window of [`BulkOptions::window`] buffered rows; a group is
-//! sent when it holds [`BulkOptions::batch_size`] records, or, when the window is full, the oldest group is sent
-//! as it is. Sorted input therefore gives full batches; memory stays bounded whatever the input order.
+//! **Grouping.** Rows are grouped by parent within a window of [`BulkOptions::window`] rows. A group is sent
+//! when it holds [`BulkOptions::batch_size`] rows; when its oldest row falls a whole window behind the newest
+//! row read (so the window's memory stays bounded whatever the order); when the input ends; and, oldest first,
+//! whenever fewer calls are on their way than there are slots (so the limit is kept busy on any order). Input
+//! sorted by parent gives full calls with any window. Unsorted input gives calls of about
+//! `window / parents-in-the-window` rows; for a file, sort it by parent first ([`partition`]): the `zcrm` CLI
+//! does so by default, so a shuffled export runs as fast as a sorted one.
+//!
+//! **Memory.** At most [`BulkOptions::window`] rows wait to be sent (in groups, held-back duplicates and
+//! batches ready to go), plus at most `2 x concurrency` batches in the workers (sending, waiting for a slot or
+//! for a retry): `window + 2 x concurrency x batch_size` rows in all ([`BulkSummary::peak_held_rows`]).
+//! Outcomes are passed on as soon as they are known, in completion order: nothing waits for an earlier row.
 //!
 //! **Concurrency.** At most [`BulkOptions::concurrency`] calls are on the wire; with adaptive concurrency
 //! (default) the limit drops when a notable share of calls gets 429 and rises again after a quiet period (see
@@ -36,30 +46,44 @@
 //! [`BulkOptions::retry_budget_ratio`] retries per call plus a reserve. Per-record results inside a `data`
 //! array (`INVALID_DATA`, `MANDATORY_NOT_FOUND`, ...) are final and never retried. Retrying a call is safe:
 //! a related-records PUT is idempotent (linking an existing relation again only rewrites its relation fields),
-//! so a call whose response was lost can be sent again without creating anything twice.
+//! so a call whose response was lost can be sent again without creating anything twice. While the token
+//! endpoint throttles (`Access Denied`), calls wait for it without spending retries (see [`crate::auth`]).
 //!
-//! **Outcomes.** Every row read gets exactly one [`RowOutcome`]: Zoho's success or per-record error, the error
-//! that ended its call after retries, `INVALID_INPUT` for a row that failed validation (the job goes on), or
-//! `NOT_ATTEMPTED` after cancellation. They reach the callback in input order.
+//! **Circuit breaker.** An error that would end every call the same way (wrong client secret, revoked refresh
+//! token, a token refused after a refresh, missing scope or permission, unknown module or related list, credits
+//! spent: see [`breaker`]) stops the job at its first occurrence: calls in flight finish, rows read but not sent
+//! get `NOT_ATTEMPTED` naming the cause, and [`BulkSummary::stopped`] holds the error.
+//!
+//! **Outcomes.** Every row read gets exactly one [`RowOutcome`], carrying its row index: Zoho's success or
+//! per-record error, the error that ended its call after retries, `INVALID_INPUT` for a row that failed
+//! validation (the job goes on), `CLIENT_PANIC` if building or sending its call panicked (a bug; the job goes
+//! on), or `NOT_ATTEMPTED` after cancellation or a breaker stop. They are passed on in completion order;
+//! [`Client::link_all`] returns them sorted by row.
 //!
 //! **Duplicates.** A row repeating a (parent, related record) pair that is already waiting or in flight is held
 //! back until the earlier one finished, so the later row's relation fields win, as in input order.
 //!
-//! **Cancellation.** [`Cancel::cancel`] stops reading and sending; calls already sent finish; every row read but
-//! not sent is reported `NOT_ATTEMPTED`. Rows not yet read get no outcome (a resumed job sends them).
+//! **Cancellation.** [`Cancel::cancel`] stops reading and sending and wakes calls sleeping in backoff; calls
+//! on the wire finish; every row read but not sent is reported `NOT_ATTEMPTED`. Rows not yet read get no
+//! outcome (a resumed job sends them).
 
+pub mod breaker;
+mod cancel;
 mod engine;
 mod mapping;
+mod operation;
+pub mod partition;
 mod plan;
-mod reorder;
 pub mod slots;
 mod window;
+mod worker;
 
-pub use mapping::RowMapping;
+pub use cancel::Cancel;
+pub use mapping::{Extra, RowMapping};
+pub use operation::{Link, LinkRow, Operation};
 pub use plan::{PlanItem, plan};
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -141,21 +165,29 @@ impl BulkSpecBuilder {
         self
     }
 
-    /// Validates the names.
+    /// Validates the names. Related records of the base module itself (`Contacts` -> `Contacts`) must be keyed
+    /// by `id`: one `X-EXTERNAL` pair per module could not say which side it addresses.
     pub fn build(self) -> Result<BulkSpec, InvalidInput> {
         let related_list = RelatedList::new(self.related_list)?;
-        Ok(BulkSpec {
-            module: ModuleName::new(self.module)?,
-            related_module: match self.related_module {
-                Some(m) => ModuleName::parse_as(m, "related_module")?,
-                None => ModuleName::new(related_list.as_str())?,
-            },
-            related_list,
-            key: match self.field {
-                Some(f) => RelatedKey::External(FieldName::parse_as(f, "related_field")?),
-                None => RelatedKey::Id,
-            },
-        })
+        let module = ModuleName::new(self.module)?;
+        let related_module = match self.related_module {
+            Some(m) => ModuleName::parse_as(m, "related_module")?,
+            None => ModuleName::new(related_list.as_str())?,
+        };
+        let key = match self.field {
+            Some(f) if f == "id" => RelatedKey::Id,
+            Some(f) => RelatedKey::External(FieldName::parse_as(f, "related_field")?),
+            None => RelatedKey::Id,
+        };
+        if module == related_module && key != RelatedKey::Id {
+            return Err(InvalidInput::new(
+                "related_field",
+                format!(
+                    "the base and related module are both {module}: an X-EXTERNAL pair could not say which side it addresses; key the related records by id"
+                ),
+            ));
+        }
+        Ok(BulkSpec { module, related_module, related_list, key })
     }
 }
 
@@ -176,6 +208,8 @@ pub struct BulkOptions {
     pub retry_budget_reserve: u32,
     /// Least time between two progress reports (default 200 ms).
     pub progress_interval: Duration,
+    /// How many rows the input holds, if known: progress then reports an ETA.
+    pub expected_rows: Option<u64>,
 }
 
 impl Default for BulkOptions {
@@ -188,6 +222,7 @@ impl Default for BulkOptions {
             retry_budget_ratio: 0.2,
             retry_budget_reserve: 100,
             progress_interval: Duration::from_millis(200),
+            expected_rows: None,
         }
     }
 }
@@ -212,8 +247,9 @@ impl BulkOptions {
 pub struct RowOutcome {
     /// 0-based index of the row in the input.
     pub row: usize,
-    /// The parent's path value (record id or external value); empty if the row was invalid before parsing.
-    pub parent: String,
+    /// The group's label: the parent's path value (record id or external value) for related records; empty
+    /// if the row was invalid. Shared by the rows of a call.
+    pub parent: Arc<str>,
     /// The related record's key (external value or id), if the row had one.
     pub key: Option<String>,
     /// The outcome (`outcome.index == row`).
@@ -223,32 +259,47 @@ pub struct RowOutcome {
 }
 
 /// Progress of a running job (reported at most every [`BulkOptions::progress_interval`], and once at the end).
+/// Every count moves as calls complete, in any order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Progress {
     /// Rows read from the input.
     pub rows_read: u64,
-    /// Rows with a final outcome.
-    pub done: u64,
+    /// Rows whose call was sent at least once.
+    pub rows_sent: u64,
+    /// Rows with a final outcome (succeeded + failed).
+    pub completed: u64,
     /// ... of which succeeded.
     pub succeeded: u64,
-    /// ... of which failed (any reason).
+    /// ... of which failed (any reason, including invalid and not attempted).
     pub failed: u64,
-    /// Rows in calls that are in flight (sent or waiting to retry).
+    /// Rows in calls on the wire right now (at most concurrency x batch size).
     pub in_flight: u64,
-    /// Rows done per second since the start.
+    /// Rows in calls waiting to be sent again (backoff, token throttle).
+    pub waiting_retry: u64,
+    /// Rows read and waiting to be sent (grouping window and ready batches).
+    pub buffered: u64,
+    /// Rows completed per second since the start.
     pub rows_per_sec: f64,
     /// Time since the start.
     pub elapsed: Duration,
+    /// [`BulkOptions::expected_rows`].
+    pub expected_rows: Option<u64>,
+    /// Time left at the current rate, when the number of rows is known.
+    pub eta: Option<Duration>,
     /// Current concurrency limit.
     pub concurrency: usize,
+    /// HTTP calls so far (including retries).
+    pub calls: u64,
     /// Retries so far.
     pub retries: u64,
     /// 429 answers so far.
     pub rate_limited: u64,
+    /// The job is stopping (cancelled, or stopped by the breaker): calls in flight finish, nothing new is sent.
+    pub stopping: bool,
 }
 
 /// Totals of a finished job.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct BulkSummary {
     /// Rows read.
     pub rows: u64,
@@ -266,52 +317,59 @@ pub struct BulkSummary {
     pub retries: u64,
     /// 429 answers.
     pub rate_limited: u64,
+    /// Times a call waited for the token endpoint's throttle to pass.
+    pub throttle_waits: u64,
     /// Wall time.
     pub elapsed: Duration,
-    /// The most rows buffered for grouping at once (never above the window).
+    /// The most rows waiting to be sent at once (never above the window).
     pub max_buffered_rows: usize,
+    /// The most rows held at once: waiting to be sent, on the wire or waiting to retry (at most
+    /// `window + 2 x concurrency x batch_size`).
+    pub peak_held_rows: usize,
     /// The lowest concurrency the adaptive limit went down to.
     pub min_concurrency: usize,
     /// True if the job was cancelled.
     pub cancelled: bool,
+    /// The error that stopped the job (the circuit breaker), if one did: see [`breaker`].
+    pub stopped: Option<Error>,
 }
 
-/// Per-row outcomes (input order) and totals.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Per-row outcomes (sorted by row) and totals.
+#[derive(Debug, Clone, Default)]
 pub struct BulkReport {
-    /// One per row read, in input order.
+    /// One per row read, sorted by row.
     pub outcomes: Vec<RowOutcome>,
     /// Totals.
     pub summary: BulkSummary,
 }
 
-/// Cancels a running job from another thread (or from a progress callback).
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
-
-impl Cancel {
-    /// A token that is not cancelled.
-    pub fn new() -> Cancel {
-        Cancel::default()
-    }
-
-    /// Cancels: stop reading and sending, finish calls in flight.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether [`Cancel::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 impl Client {
-    /// Runs a bulk job: reads `rows`, passes each row's outcome to `on_outcome` in input order, reports
-    /// progress to `on_progress`, and returns the totals. Stops early if `cancel` is cancelled. An `Err` row
-    /// (e.g. a CSV row that could not be parsed) gets its own `INVALID_INPUT` outcome.
+    /// Runs a bulk job of any [`Operation`]: reads `rows` (each with its row index), passes each row's outcome to
+    /// `on_outcome` as soon as it is known (completion order), reports progress to `on_progress`, and returns
+    /// the totals. Stops early if `cancel` is cancelled, or when the circuit breaker trips
+    /// ([`BulkSummary::stopped`]). An `Err` row (e.g. a CSV row that could not be parsed) gets its own
+    /// `INVALID_INPUT` outcome.
     ///
     /// Errors only for unusable `options`; every failure of a row is in its outcome.
+    pub fn run_bulk<O, I>(
+        &self,
+        op: &O,
+        options: &BulkOptions,
+        rows: I,
+        on_outcome: &mut dyn FnMut(RowOutcome),
+        on_progress: &mut dyn FnMut(&Progress),
+        cancel: &Cancel,
+    ) -> Result<BulkSummary, Error>
+    where
+        O: Operation,
+        I: IntoIterator<Item = (usize, Result<O::Input, InvalidInput>)>,
+    {
+        options.validate()?;
+        Ok(engine::run(self, op, options, &mut rows.into_iter(), on_outcome, on_progress, cancel))
+    }
+
+    /// Links related records: [`Client::run_bulk`] of [`Link`] over `rows`, numbered 0, 1, 2, ... in input
+    /// order.
     pub fn link_many<I>(
         &self,
         spec: &BulkSpec,
@@ -324,17 +382,18 @@ impl Client {
     where
         I: IntoIterator<Item = Result<BulkRow, InvalidInput>>,
     {
-        options.validate()?;
-        Ok(engine::run(self, spec, options, &mut rows.into_iter(), on_outcome, on_progress, cancel))
+        let op = Link::new(spec.clone());
+        self.run_bulk(&op, options, rows.into_iter().enumerate(), on_outcome, on_progress, cancel)
     }
 
-    /// [`Client::link_many`] collecting every outcome.
+    /// [`Client::link_many`] collecting every outcome, sorted by row.
     pub fn link_all<I>(&self, spec: &BulkSpec, options: &BulkOptions, rows: I) -> Result<BulkReport, Error>
     where
         I: IntoIterator<Item = Result<BulkRow, InvalidInput>>,
     {
         let mut outcomes = Vec::new();
         let summary = self.link_many(spec, options, rows, &mut |o| outcomes.push(o), &mut |_| {}, &Cancel::new())?;
+        outcomes.sort_unstable_by_key(|o| o.row);
         Ok(BulkReport { outcomes, summary })
     }
 }

@@ -67,6 +67,21 @@ impl Slots {
         st.in_use += 1;
     }
 
+    /// Waits up to `timeout` for a free slot; true if one was taken.
+    pub fn acquire_timeout(&self, timeout: std::time::Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        while st.in_use >= st.capacity {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self.freed.wait_timeout(st, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        st.in_use += 1;
+        true
+    }
+
     /// Frees a slot, reporting whether the call was rate-limited.
     pub fn release(&self, rate_limited: bool) {
         let mut st = self.lock();
