@@ -28,8 +28,10 @@ pub struct EmulatorConfig {
     pub credits: Option<u64>,
     /// Lifetime of minted access tokens.
     pub token_lifetime: Duration,
-    /// Tokens per refresh token per 10 minutes before `Access Denied`.
+    /// Tokens per refresh token per [`EmulatorConfig::token_throttle_window`] before `Access Denied`.
     pub token_throttle: usize,
+    /// The token throttle's window (Zoho: 10 minutes); shorter in tests that wait a throttle out.
+    pub token_throttle_window: Duration,
     /// Largest request body.
     pub max_body: usize,
     /// Requests kept in the journal (the oldest are dropped).
@@ -48,6 +50,7 @@ impl Default for EmulatorConfig {
             credits: None,
             token_lifetime: Duration::from_secs(3600),
             token_throttle: 10,
+            token_throttle_window: Duration::from_secs(600),
             max_body: 10 << 20,
             journal_capacity: 10_000,
         }

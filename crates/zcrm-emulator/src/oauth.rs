@@ -7,7 +7,8 @@
 //!   client is `invalid_code`; another `grant_type` is `unsupported_grant_type`.
 //! * Parameters are read from the query string (as the docs show), a form-urlencoded body (as the SDKs send)
 //!   or a multipart/form-data body.
-//! * Throttle: more than `token_throttle` tokens per refresh token in 10 minutes -> `Access Denied`.
+//! * Throttle: more than `token_throttle` tokens per refresh token within the throttle window (10 minutes by
+//!   default, as Zoho's) -> `Access Denied`.
 //! * At most 15 access tokens are active per refresh token; minting the 16th invalidates the oldest (v8 docs).
 
 use std::collections::{HashMap, VecDeque};
@@ -20,7 +21,6 @@ use crate::seed::Seed;
 
 /// Most active access tokens per refresh token.
 pub const MAX_ACTIVE_TOKENS: usize = 15;
-const THROTTLE_WINDOW: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
 struct RefreshState {
@@ -154,7 +154,7 @@ impl Tokens {
         &mut self,
         request: &Request,
         expires_in: Duration,
-        throttle: usize,
+        (throttle, window): (usize, Duration),
         api_domain: &str,
     ) -> Result<Value, Value> {
         let params = token_params(request);
@@ -172,7 +172,7 @@ impl Tokens {
             Some(r) if !r.revoked && r.client_id == get("client_id") && r.client_secret == get("client_secret") => r,
             _ => return Err(error("invalid_code")),
         };
-        while r.issued.front().is_some_and(|t| now.duration_since(*t) > THROTTLE_WINDOW) {
+        while r.issued.front().is_some_and(|t| now.duration_since(*t) > window) {
             r.issued.pop_front();
         }
         if r.issued.len() >= throttle {
@@ -267,8 +267,14 @@ mod tests {
     #[test]
     fn grant_and_check() {
         let mut t = Tokens::from_seed(&Seed::default_seed());
-        let reply =
-            t.grant(&req(FORM, "application/x-www-form-urlencoded"), Duration::from_secs(60), 10, "http://x").unwrap();
+        let reply = t
+            .grant(
+                &req(FORM, "application/x-www-form-urlencoded"),
+                Duration::from_secs(60),
+                (10, Duration::from_secs(600)),
+                "http://x",
+            )
+            .unwrap();
         let token = reply["access_token"].as_str().unwrap();
         assert_eq!(t.check(token).unwrap(), ["ZohoCRM.modules.all"]);
         t.expire_all();
@@ -280,32 +286,43 @@ mod tests {
     fn multipart_and_errors() {
         let mut t = Tokens::from_seed(&Seed::default_seed());
         let mp = "--XyZ\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nrefresh_token\r\n--XyZ\r\nContent-Disposition: form-data; name=\"client_id\"\r\n\r\n1000.EMULATORCLIENTID\r\n--XyZ\r\nContent-Disposition: form-data; name=\"client_secret\"\r\n\r\nemulator-client-secret\r\n--XyZ\r\nContent-Disposition: form-data; name=\"refresh_token\"\r\n\r\n1000.emulator.refresh.token\r\n--XyZ--\r\n";
-        assert!(t.grant(&req(mp, "multipart/form-data; boundary=XyZ"), Duration::from_secs(60), 10, "h").is_ok());
+        assert!(
+            t.grant(
+                &req(mp, "multipart/form-data; boundary=XyZ"),
+                Duration::from_secs(60),
+                (10, Duration::from_secs(600)),
+                "h"
+            )
+            .is_ok()
+        );
         let bad_secret = FORM.replace("emulator-client-secret", "x");
         assert_eq!(
-            t.grant(&req(&bad_secret, ""), Duration::from_secs(1), 10, "h").unwrap_err()["error"],
+            t.grant(&req(&bad_secret, ""), Duration::from_secs(1), (10, Duration::from_secs(600)), "h").unwrap_err()["error"],
             "invalid_client"
         );
         let bad_refresh = FORM.replace("1000.emulator.refresh.token", "x");
         assert_eq!(
-            t.grant(&req(&bad_refresh, ""), Duration::from_secs(1), 10, "h").unwrap_err()["error"],
+            t.grant(&req(&bad_refresh, ""), Duration::from_secs(1), (10, Duration::from_secs(600)), "h").unwrap_err()["error"],
             "invalid_code"
         );
         for _ in 0..9 {
-            t.grant(&req(FORM, ""), Duration::from_secs(1), 10, "h").unwrap();
+            t.grant(&req(FORM, ""), Duration::from_secs(1), (10, Duration::from_secs(600)), "h").unwrap();
         }
-        assert_eq!(t.grant(&req(FORM, ""), Duration::from_secs(1), 10, "h").unwrap_err()["error"], "Access Denied");
+        assert_eq!(
+            t.grant(&req(FORM, ""), Duration::from_secs(1), (10, Duration::from_secs(600)), "h").unwrap_err()["error"],
+            "Access Denied"
+        );
     }
 
     #[test]
     fn sixteenth_token_invalidates_the_oldest() {
         let mut t = Tokens::from_seed(&Seed::default_seed());
-        let first = t.grant(&req(FORM, ""), Duration::from_secs(60), 100, "h").unwrap()["access_token"]
+        let first = t.grant(&req(FORM, ""), Duration::from_secs(60), (100, Duration::from_secs(600)), "h").unwrap()["access_token"]
             .as_str()
             .unwrap()
             .to_owned();
         for _ in 0..MAX_ACTIVE_TOKENS {
-            t.grant(&req(FORM, ""), Duration::from_secs(60), 100, "h").unwrap();
+            t.grant(&req(FORM, ""), Duration::from_secs(60), (100, Duration::from_secs(600)), "h").unwrap();
         }
         assert_eq!(t.check(&first), Err(TokenProblem::Unknown));
     }

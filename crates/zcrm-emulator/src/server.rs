@@ -33,8 +33,10 @@ pub struct Runtime {
     pub credits: Option<u64>,
     /// Lifetime of new access tokens, seconds.
     pub token_lifetime_secs: u64,
-    /// Tokens per refresh token per 10 minutes.
+    /// Tokens per refresh token per throttle window.
     pub token_throttle: usize,
+    /// The throttle window, seconds (Zoho's is 10 minutes).
+    pub token_throttle_window_secs: u64,
 }
 
 /// Counters since start (or the last [`Emulator::reset`]).
@@ -116,7 +118,10 @@ impl Shared {
         }
         let (lifetime, throttle) = {
             let rt = lock(&self.runtime);
-            (Duration::from_secs(rt.token_lifetime_secs), rt.token_throttle)
+            (
+                Duration::from_secs(rt.token_lifetime_secs),
+                (rt.token_throttle, Duration::from_secs(rt.token_throttle_window_secs)),
+            )
         };
         let result = lock(&self.tokens).grant(request, lifetime, throttle, &self.base_url);
         {
@@ -299,6 +304,7 @@ impl Emulator {
                 credits: config.credits,
                 token_lifetime_secs: config.token_lifetime.as_secs(),
                 token_throttle: config.token_throttle,
+                token_throttle_window_secs: config.token_throttle_window.as_secs(),
             }),
             tokens: Mutex::new(Tokens::from_seed(&config.seed)),
             org: Mutex::new(org),

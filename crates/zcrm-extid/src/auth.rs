@@ -109,6 +109,8 @@ struct Cached {
     refresh_at: Instant,
     /// Not handed out after `expires_at - safety`: a request needs time to arrive.
     safety: Duration,
+    /// Minted to replace a token the API refused.
+    replacement: bool,
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +125,8 @@ struct State {
     refused: Option<(Instant, Error)>,
     /// The current throttle wait (doubles while the endpoint keeps throttling).
     throttle_wait: Option<Duration>,
+    /// The next token replaces one the API refused.
+    replacing: bool,
 }
 
 /// The longest token lifetime believed (24 h); Zoho's access tokens live 1 h.
@@ -238,7 +242,8 @@ impl TokenSource {
             let g = st2.generation;
             self.wake.notify_all();
             return match result {
-                Ok(cached) => {
+                Ok(mut cached) => {
+                    cached.replacement = std::mem::take(&mut st2.replacing);
                     let token = cached.token.clone();
                     st2.current = Some(cached);
                     st2.last_error = None;
@@ -280,11 +285,20 @@ impl TokenSource {
     }
 
     /// Drops `used` from the cache if it is still the cached token (after Zoho rejected it).
-    pub fn invalidate(&self, used: &Secret) {
+    ///
+    /// A token minted to replace a refused one and refused as well means the refusal is not about the token
+    /// (the client is blocked, the org is gone): `refusal` is then answered from memory for
+    /// [`TokenPolicy::refusal_memory`], so a burst of calls does not mint a token each.
+    pub fn invalidate(&self, used: &Secret, refusal: &Error) {
         let mut st = self.lock();
-        if st.current.as_ref().is_some_and(|c| &c.token.secret == used) {
-            st.current = None;
-            st.quiet_until = None;
+        let Some(current) = st.current.as_ref().filter(|c| &c.token.secret == used) else { return };
+        let persistent = current.replacement;
+        st.current = None;
+        st.quiet_until = None;
+        if persistent {
+            st.refused = Instant::now().checked_add(self.policy.refusal_memory).map(|until| (until, refusal.clone()));
+        } else {
+            st.replacing = true;
         }
     }
 
@@ -367,6 +381,7 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
             expires_at: started + lifetime,
             refresh_at: started + lifetime - margin,
             safety,
+            replacement: false,
         });
     }
     let error = obj.get("error").and_then(Value::as_str).ok_or_else(|| unexpected("neither access_token nor error"))?;
@@ -429,7 +444,10 @@ mod tests {
         assert_eq!(huge.expires_at - now, MAX_LIFETIME);
         // A short one is refreshed a fifth before its end and handed out until its last tenth.
         let short = parse_token_reply(200, br#"{"access_token":"a","expires_in":2}"#, now).unwrap();
-        assert_eq!((short.expires_at - short.refresh_at, short.safety), (Duration::from_millis(400), Duration::from_millis(200)));
+        assert_eq!(
+            (short.expires_at - short.refresh_at, short.safety),
+            (Duration::from_millis(400), Duration::from_millis(200))
+        );
         assert_eq!(t.token.api_domain.unwrap().as_str(), "https://www.zohoapis.eu");
         // Legacy: expires_in in milliseconds next to expires_in_sec.
         let legacy =

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{Credentials, Token, TokenSource};
+use crate::auth::{Credentials, Token, TokenPolicy, TokenSource};
 use crate::bulk::Cancel;
 use crate::call::Call;
 use crate::code::ErrorCode;
@@ -179,7 +179,7 @@ impl Client {
             match call.parse(&response) {
                 Ok(output) => return Ok(output),
                 Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
-                    auth.invalidate(&token.secret);
+                    auth.invalidate(&token.secret, &e);
                     refreshed = true;
                 }
                 Err(e) => return Err(AttemptError { error: with_hint(e, call), retry_after, credits_remaining }),
@@ -225,6 +225,7 @@ pub struct ClientBuilder {
     transport_config: TransportConfig,
     transport: Option<Arc<dyn Transport>>,
     retry: RetryPolicy,
+    token_policy: TokenPolicy,
 }
 
 impl ClientBuilder {
@@ -312,6 +313,12 @@ impl ClientBuilder {
         self
     }
 
+    /// How patiently token-endpoint refusals are treated (throttle waits, remembered refusals).
+    pub fn token_policy(mut self, policy: TokenPolicy) -> Self {
+        self.token_policy = policy;
+        self
+    }
+
     /// Use `transport` instead of the built-in ureq transport.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -335,7 +342,7 @@ impl ClientBuilder {
                 explicit_base,
                 default_base: self.data_center.api_domain(self.environment),
                 version: self.version,
-                auth: TokenSource::new(credentials, &accounts),
+                auth: TokenSource::with_policy(credentials, &accounts, self.token_policy),
                 transport,
                 retry: self.retry,
             }),

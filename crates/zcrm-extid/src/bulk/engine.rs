@@ -104,6 +104,7 @@ pub(super) fn run<O: Operation>(
     let mut reader = Reader { rows, next_seq: 0, done: false };
     let mut tally = Tally::default();
     let mut outstanding = 0usize;
+    let mut outstanding_rows = 0usize;
     let mut last_progress = Instant::now();
     let mut peak_held = 0usize;
 
@@ -169,7 +170,13 @@ pub(super) fn run<O: Operation>(
                         window.place(group, |d| op.group_label(d), item, batch_size);
                     }
                     Err(e) => {
-                        let o = RowOutcome { row, parent: Arc::from(""), key: None, outcome: invalid(row, &e), attempts: 0 };
+                        let o = RowOutcome {
+                            row,
+                            parent: Arc::from(""),
+                            key: None,
+                            outcome: invalid(row, &e),
+                            attempts: 0,
+                        };
                         emit(o, &mut tally);
                     }
                 }
@@ -187,10 +194,11 @@ pub(super) fn run<O: Operation>(
                 while outstanding < workers {
                     let Some(batch) = window.take_ready() else { break };
                     outstanding += 1;
+                    outstanding_rows += batch.items.len();
                     job_tx.send(batch).expect("workers live while the coordinator does");
                 }
             }
-            peak_held = peak_held.max(window.buffered + window.ready_rows + held_by_workers(&shared.counters));
+            peak_held = peak_held.max(window.buffered + window.ready_rows + outstanding_rows);
             if outstanding == 0 && (stopping || (reader.done && window.is_empty())) {
                 break;
             }
@@ -202,6 +210,7 @@ pub(super) fn run<O: Operation>(
             // Take every batch that finished meanwhile before deciding again.
             while let Ok(finished) = next {
                 outstanding -= 1;
+                outstanding_rows -= finished.batch.items.len();
                 let group = finished.batch.group.clone();
                 let keys: Vec<String> = finished.batch.items.iter().map(|i| i.key.clone()).collect();
                 let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -245,12 +254,6 @@ pub(super) fn run<O: Operation>(
     }
 }
 
-/// Rows the workers hold: on the wire, waiting to retry, or waiting for a slot are all at most
-/// `workers x batch size`; the on-wire and retry counts are what can be observed.
-fn held_by_workers(c: &Counters) -> usize {
-    (c.on_wire.load(Ordering::Relaxed) + c.waiting_retry.load(Ordering::Relaxed)) as usize
-}
-
 fn outcomes_of<R>(finished: Finished<R>, cause: Option<&Error>) -> Vec<RowOutcome> {
     let Finished { batch, result } = finished;
     let n = batch.items.len();
@@ -265,7 +268,9 @@ fn outcomes_of<R>(finished: Finished<R>, cause: Option<&Error>) -> Vec<RowOutcom
             };
             (batch.items.iter().map(|i| Outcome::from_error(i.row, &e)).collect(), attempts)
         }
-        Sendout::Failed(e, attempts) => (batch.items.iter().map(|i| Outcome::from_error(i.row, &e)).collect(), attempts),
+        Sendout::Failed(e, attempts) => {
+            (batch.items.iter().map(|i| Outcome::from_error(i.row, &e)).collect(), attempts)
+        }
         Sendout::NotSent => (batch.items.iter().map(|i| not_attempted(i.row, cause)).collect(), 0),
     };
     let label = batch.label;

@@ -63,11 +63,8 @@ impl Drop for TempDir {
 fn temp_dir(base: &std::path::Path) -> io::Result<TempDir> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let dir = base.join(format!(
-        "zcrm-partition-{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir =
+        base.join(format!("zcrm-partition-{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     fs::create_dir(&dir)?;
     Ok(TempDir(dir))
 }

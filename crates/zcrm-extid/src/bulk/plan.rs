@@ -1,8 +1,8 @@
 //! A dry run: the calls a bulk job would make, in the order it would make them, without sending anything.
 
+use super::BulkOptions;
 use super::operation::Operation;
 use super::window::{Item, Window};
-use super::BulkOptions;
 use crate::error::InvalidInput;
 
 /// One step of a planned job.

@@ -163,14 +163,16 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
         };
         let limited = is_rate_limited(&failed.error);
         held.rate_limited = limited;
-        drop(held);
         if limited {
             c.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
         if stops_the_job(&failed.error, failed.credits_remaining) {
+            // Trip before the slot is free, so no waiting call takes it and goes out.
             shared.trip(&failed.error);
+            drop(held);
             return Sendout::Failed(failed.error, calls);
         }
+        drop(held);
         // The token endpoint's throttle passes in minutes: wait it out (the token source lets one request
         // through per wait), without spending a retry.
         if failed.error.code() == ErrorCode::OauthThrottled {
@@ -184,10 +186,7 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
         }
         // A 429 paces the job (the slots adapt) and does not draw on the budget, which guards against
         // hammering a failing server; `max_retries` still bounds it per call.
-        if may_retry(call, &failed.error)
-            && attempt < policy.max_retries
-            && (limited || shared.budget.try_withdraw())
-        {
+        if may_retry(call, &failed.error) && attempt < policy.max_retries && (limited || shared.budget.try_withdraw()) {
             c.retries.fetch_add(1, Ordering::Relaxed);
             let delay = policy.delay(attempt, failed.retry_after, &mut jitter);
             attempt += 1;
@@ -201,13 +200,17 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
     }
 }
 
-/// Waits for a slot; false if the job stopped meanwhile.
+/// Waits for a slot; false if the job stopped meanwhile (then no slot is held).
 fn acquire<O: Operation>(shared: &Shared<'_, O>) -> bool {
     loop {
         if shared.halt.is_cancelled() {
             return false;
         }
         if shared.slots.acquire_timeout(SLOT_POLL) {
+            if shared.halt.is_cancelled() {
+                shared.slots.release(false);
+                return false;
+            }
             return true;
         }
     }
