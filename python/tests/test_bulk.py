@@ -16,7 +16,7 @@ import pytest
 from conftest import CONTACT, DEAL2, DEAL3
 
 from zcrm_extid import BulkReport, BulkSummary, Progress, RowOutcome
-from zcrm_extid.exceptions import InvalidConfigError, InvalidInputError
+from zcrm_extid.exceptions import AuthError, InvalidConfigError, InvalidInputError
 from zcrm_extid.testing import Emulator
 
 PARENT = "Contacts.External_Contact_ID"
@@ -45,7 +45,7 @@ def test_a_generator_of_rows(zcrm_emulator):
             pulled += 1
             yield {"External_Contact_ID": f"c{i % 3}", "External_Deal_ID": f"d{i}", "Contact_Role": f"role{i}"}
 
-    report = zcrm_emulator.client().link_many(rows(), parent=PARENT, related=RELATED)
+    report = zcrm_emulator.client().link_many(rows(), parent=PARENT, related=RELATED, fields=["Contact_Role"])
     assert isinstance(report, BulkReport) and isinstance(report.summary, BulkSummary)
     s = report.summary
     assert (s.rows, s.succeeded, s.failed, s.invalid, s.not_attempted, s.cancelled) == (250, 250, 0, 0, 0, False)
@@ -110,7 +110,7 @@ def test_invalid_rows_become_invalid_input_outcomes_and_the_job_goes_on(zcrm_emu
         {"External_Contact_ID": "c0", "External_Deal_ID": "nope"},  # Zoho's per-record failure
         {"External_Contact_ID": "c0", "External_Deal_ID": "d2"},
     ]
-    report = zcrm_emulator.client().link_many(rows, parent=PARENT, related=RELATED)
+    report = zcrm_emulator.client().link_many(rows, parent=PARENT, related=RELATED, fields=["Contact_Role"])
     codes = [o.code for o in report]
     assert codes == ["SUCCESS", "INVALID_INPUT", "INVALID_INPUT", "INVALID_INPUT", "INVALID_INPUT", "INVALID_DATA",
                      "SUCCESS"]
@@ -145,7 +145,7 @@ def test_progress_is_reported_at_a_bounded_rate_and_drives_a_tqdm_like_bar():
     def on_progress(p: Progress) -> None:
         # With tqdm: `bar = tqdm(unit="row")`, then exactly these three lines.
         bar.total = p.rows_read
-        bar.update(p.done - bar.n)
+        bar.update(p.completed - bar.n)
         bar.set_postfix_str(f"{p.rows_per_sec:.0f} rows/s, {p.failed} failed, {p.in_flight} in flight")
         seen.append(p)
 
@@ -162,10 +162,10 @@ def test_progress_is_reported_at_a_bounded_rate_and_drives_a_tqdm_like_bar():
     # At most one report per 50 ms (+ the final one): ~20 for this 1 s job, far below one per row or per ms.
     assert 5 <= len(seen) <= elapsed / 0.05 + 2, len(seen)
     last = seen[-1]
-    assert (last.rows_read, last.done, last.succeeded, last.failed, last.in_flight) == (10, 10, 10, 0, 0)
+    assert (last.rows_read, last.completed, last.succeeded, last.failed, last.in_flight) == (10, 10, 10, 0, 0)
     assert (bar.total, bar.n) == (10, 10) and "rows/s" in bar.postfix
     assert last.elapsed > 0.9 and last.concurrency == 1 and (last.retries, last.rate_limited) == (0, 0)
-    assert all(a.done <= b.done for a, b in zip(seen, seen[1:]))
+    assert all(a.completed <= b.completed for a, b in zip(seen, seen[1:]))
     assert "Progress(rows_read=10" in repr(last)
 
 
@@ -182,7 +182,7 @@ def test_an_exception_in_the_callback_cancels_the_job_after_in_flight_calls_fini
         def on_progress(p: Progress) -> None:
             nonlocal calls
             calls += 1
-            if p.done >= 1:
+            if p.completed >= 1:
                 raise Stop("enough")
 
         client = emu.client()
@@ -231,7 +231,7 @@ def test_a_million_row_generator_is_read_lazily(zcrm_emulator):
             yield {"External_Contact_ID": "c0", "External_Deal_ID": f"d{i}"}
 
     def on_progress(p: Progress) -> None:
-        if p.done:
+        if p.completed:
             raise Stop
 
     with pytest.raises(Stop) as e:
@@ -276,3 +276,34 @@ def test_bad_job_settings_raise_before_reading(zcrm_emulator):
     assert e2.value.setting == "edition"
     assert next(untouched) == {"x": 1}
     assert zcrm_emulator.journal() == []
+
+
+def test_only_named_fields_are_sent_and_extra_columns_can_be_refused(zcrm_emulator):
+    contacts, deals = seed_org(zcrm_emulator, 1, 2)
+    # A data frame's extra column (`region`) is left out: it would be an INVALID_DATA from the server.
+    rows = [{"External_Contact_ID": "c0", "External_Deal_ID": f"d{i}", "Contact_Role": "r", "region": "EU"}
+            for i in range(2)]
+    report = zcrm_emulator.client().link_many(rows, parent=PARENT, related=RELATED, fields=["Contact_Role"])
+    assert [o.code for o in report] == ["SUCCESS", "SUCCESS"]
+    assert zcrm_emulator.related("Deals", deals[0], "Contacts") == [(contacts[0], {"Contact_Role": "r"})]
+    strict = zcrm_emulator.client().link_many(rows, parent=PARENT, related=RELATED, fields=["Contact_Role"],
+                                              extra="error")
+    assert [o.code for o in strict] == ["INVALID_INPUT", "INVALID_INPUT"]
+    assert strict[0].details["field"] == "region" and "region" in strict[0].message
+    with pytest.raises(InvalidInputError) as e:
+        zcrm_emulator.client().link_many(rows, parent=PARENT, related=RELATED, extra="sometimes")
+    assert e.value.argument == "extra"
+
+
+def test_a_wrong_secret_stops_the_job_and_raises_with_the_report(zcrm_emulator):
+    seed_org(zcrm_emulator, 2, 300)
+    client = zcrm_emulator.client(client_secret="wrong")
+    rows = [{"External_Contact_ID": f"c{i % 2}", "External_Deal_ID": f"d{i}"} for i in range(300)]
+    with pytest.raises(AuthError) as e:
+        client.link_many(rows, parent=PARENT, related=RELATED, batch_size=10)
+    assert e.value.code == "OAUTH_INVALID_CLIENT"
+    report = e.value.bulk_report
+    assert len(report) == 300 and report.summary.stopped == "OAUTH_INVALID_CLIENT"
+    assert {o.code for o in report} <= {"OAUTH_INVALID_CLIENT", "NOT_ATTEMPTED"}
+    assert report.summary.not_attempted > 0
+    assert zcrm_emulator.stats()["token_errors"] <= 2

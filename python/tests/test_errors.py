@@ -16,6 +16,8 @@ from zcrm_extid.exceptions import (
     ApiError,
     AuthenticationFailureError,
     AuthError,
+    CancelledError,
+    ClientPanicError,
     InternalError,
     InvalidConfigError,
     InvalidDataError,
@@ -304,6 +306,8 @@ EXAMPLES = [
     TransportError("transport error: reset", code="TRANSPORT", message="reset"),
     TimeoutError("timed out: read", code="TIMEOUT", message="read"),
     UnexpectedResponseError("t", status=502, content_type="text/html", body_prefix="<html>", reason="not JSON"),
+    CancelledError("cancelled: before it was sent", code="CANCELLED", message="before it was sent"),
+    ClientPanicError("internal client error: boom", code="CLIENT_PANIC", message="boom"),
 ]
 
 

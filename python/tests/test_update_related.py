@@ -10,6 +10,7 @@ from conftest import CONTACT, DEAL2, DEAL3, ROLE, api_puts
 
 import zcrm_extid
 from zcrm_extid import External, Outcome, UpdateResult
+from zcrm_extid.testing import Emulator
 
 
 def test_case_a_contact_and_deal_both_by_external_id(zcrm_emulator):
@@ -209,3 +210,27 @@ def test_an_expired_token_is_refreshed_once(zcrm_emulator):
     zcrm_emulator.expire_tokens()
     assert client.update_related("Contacts", CONTACT, "Deals", [{"id": DEAL2}]).all_succeeded
     assert zcrm_emulator.stats()["tokens_issued"] == 2
+
+
+def test_ctrl_c_stops_a_single_call_waiting_to_retry():
+    import os
+    import signal
+    import threading
+    import time
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    with Emulator() as emu:
+        emu.push_fault(kind="status", status=500, forever=True)
+        # Eight retries with backoff up to 10 s each: about 18 s of sleeping, unless Ctrl-C cuts it short.
+        client = emu.client(max_retries=8)
+        timer = threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.perf_counter()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.update_related("Contacts", External("External_Contact_ID", "extcontact3"), "Deals",
+                                      [{"External_Deal_ID": "extdeal3"}], related_field="External_Deal_ID")
+        finally:
+            timer.cancel()
+        assert time.perf_counter() - started < 1.5

@@ -26,6 +26,13 @@ Every error is a :class:`ZcrmError` with ``code`` (Zoho's code, e.g. ``INVALID_D
     +-- TransportError                           the connection failed or dropped
     +-- TimeoutError (also builtins.TimeoutError)
     +-- UnexpectedResponseError                  not a usable Zoho answer; .content_type, .body_prefix, .reason
+    +-- CancelledError                           the call was cancelled (CANCELLED)
+    +-- ClientPanicError                         a bug in the client ended the call (CLIENT_PANIC); please report it
+
+A bulk job (``Client.link_many``) stopped by its circuit breaker (a wrong client secret, a revoked refresh
+token, a missing scope, an unknown module, spent credits: errors that would fail every call) raises the error
+that stopped it, with the partial report as ``bulk_report``: rows sent before the stop have their outcomes,
+the rest are ``NOT_ATTEMPTED`` naming the cause.
 
 Per-record failures of a call (HTTP 207, or 400 with a ``data`` array) are not exceptions: they are
 ``Outcome`` objects of the ``UpdateResult``.
@@ -58,6 +65,8 @@ __all__ = [
     "TransportError",
     "TimeoutError",
     "UnexpectedResponseError",
+    "CancelledError",
+    "ClientPanicError",
 ]
 
 
@@ -308,3 +317,11 @@ class UnexpectedResponseError(ZcrmError):
         self.content_type = content_type
         self.body_prefix = body_prefix
         self.reason = reason
+
+
+class CancelledError(ZcrmError):
+    """``CANCELLED``: the call was cancelled before it finished (e.g. a ``Cancel`` token)."""
+
+
+class ClientPanicError(ZcrmError):
+    """``CLIENT_PANIC``: a bug in the client (a caught panic) ended the call. Please report it."""

@@ -2,7 +2,8 @@
 //! GIL released. The GIL is re-attached only to pull the next row from the Python iterator and to call the
 //! progress callback, so a generator of a million rows is never materialised. An exception from the iterator
 //! or the callback, or a signal (Ctrl-C), cancels the job through the core's [`Cancel`]: calls in flight
-//! finish, then the exception is raised with the partial report attached as `bulk_report`.
+//! finish, then the exception is raised with the partial report attached as `bulk_report`. A job stopped by
+//! the core's circuit breaker raises the error that stopped it, with the report attached the same way.
 
 use std::sync::Mutex;
 
@@ -25,8 +26,10 @@ use crate::results::{outcome_repr, py_repr, seq_index};
 struct PyRows<'a> {
     iter: &'a Py<PyIterator>,
     mapping: &'a RowMapping,
-    /// Convert only these columns (when the relation fields are named); `None`: every column is used.
-    columns: Option<&'a [String]>,
+    /// The columns the mapping reads (parent, key, named relation fields): only these are converted.
+    columns: &'a [String],
+    /// With `extra="error"`: read every column name, to find those that are not mapped.
+    all_names: bool,
     next_row: usize,
     stop: &'a Stop,
 }
@@ -75,8 +78,8 @@ impl Iterator for PyRows<'_> {
                 Ok(row) => {
                     let index = self.next_row;
                     self.next_row += 1;
-                    Some(cells(&row, index, self.columns).and_then(|cells| {
-                        self.mapping.map_row(index, &|c| cells.get(c).cloned(), &mut cells.keys().map(String::as_str))
+                    Some(cells(&row, index, self.columns, self.all_names).and_then(|(cells, names)| {
+                        self.mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
                     }))
                 }
             }
@@ -84,8 +87,13 @@ impl Iterator for PyRows<'_> {
     }
 }
 
-/// A row's cells as JSON (all of them, or only `columns`).
-fn cells(row: &Bound<'_, PyAny>, index: usize, columns: Option<&[String]>) -> Result<Map<String, Value>, InvalidInput> {
+/// The cells of `columns` as JSON, and (if `all_names`) the names of every column of the row.
+fn cells(
+    row: &Bound<'_, PyAny>,
+    index: usize,
+    columns: &[String],
+    all_names: bool,
+) -> Result<(Map<String, Value>, Vec<String>), InvalidInput> {
     let bad = |message: String| InvalidInput::new("row", message).at(index);
     let mapping = row.cast::<PyMapping>().map_err(|_| {
         bad(format!("must be a mapping of column name to value (a dict), not {}", convert::type_name(row)))
@@ -97,27 +105,21 @@ fn cells(row: &Bound<'_, PyAny>, index: usize, columns: Option<&[String]>) -> Re
         cells.insert(column, v);
         Ok(())
     };
-    match columns {
-        Some(columns) => {
-            for column in columns {
-                if let Ok(value) = mapping.get_item(column) {
-                    put(column.clone(), &value)?;
-                }
-            }
-        }
-        None => {
-            let items = mapping.items().map_err(|e| bad(e.to_string()))?;
-            for item in items.iter() {
-                let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
-                    item.extract().map_err(|e: PyErr| bad(e.to_string()))?;
-                let column = k
-                    .cast::<PyString>()
-                    .map_err(|_| bad(format!("column names must be str, not {} ({k})", convert::type_name(&k))))?;
-                put(column.to_string(), &v)?;
-            }
+    for column in columns {
+        if let Ok(value) = mapping.get_item(column) {
+            put(column.clone(), &value)?;
         }
     }
-    Ok(cells)
+    let mut names = Vec::new();
+    if all_names {
+        for k in mapping.keys().map_err(|e| bad(e.to_string()))?.iter() {
+            let column = k
+                .cast::<PyString>()
+                .map_err(|_| bad(format!("column names must be str, not {} ({k})", convert::type_name(&k))))?;
+            names.push(column.to_string());
+        }
+    }
+    Ok((cells, names))
 }
 
 /// Job settings from the Python keyword arguments.
@@ -126,6 +128,7 @@ pub struct LinkArgs {
     pub parent_column: Option<String>,
     pub related_column: Option<String>,
     pub fields: Option<Vec<(String, String)>>,
+    pub extra: Option<String>,
     pub concurrency: Option<usize>,
     pub edition: Option<String>,
     pub batch_size: Option<usize>,
@@ -143,7 +146,7 @@ pub fn link_many(
     args: LinkArgs,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<BulkReport> {
-    let named = args.fields.is_some();
+    let all_names = args.extra.as_deref() == Some("error");
     let (spec, mapping) = MappingSettings {
         parent: parent.to_owned(),
         related: related.to_owned(),
@@ -151,11 +154,13 @@ pub fn link_many(
         parent_column: args.parent_column,
         related_column: args.related_column,
         fields: args.fields,
+        extra: args.extra,
     }
     .build()
     .map_err(|e| invalid_input(py, e))?;
-    let columns: Option<Vec<String>> =
-        named.then(|| mapping.required_columns().into_iter().map(str::to_owned).collect());
+    let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
+    // A sized input (a list, a DataFrame's records) gives progress an ETA.
+    let expected_rows = rows.len().ok().map(|n| n as u64);
     let options = BulkSettings {
         concurrency: args.concurrency,
         edition: args.edition,
@@ -166,6 +171,7 @@ pub fn link_many(
             .map_err(|e| to_py_err(py, e))?,
     }
     .options()
+    .map(|o| zcrm_extid::bulk::BulkOptions { expected_rows, ..o })
     .map_err(|e| to_py_err(py, e))?;
     let iter = rows.try_iter().map_err(|_| {
         invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
@@ -176,7 +182,8 @@ pub fn link_many(
 
     let (summary, outcomes) = py.detach(|| {
         let mut outcomes = Vec::new();
-        let mut rows = PyRows { iter: &iter, mapping: &mapping, columns: columns.as_deref(), next_row: 0, stop: &stop };
+        let mut rows =
+            PyRows { iter: &iter, mapping: &mapping, columns: &columns, all_names, next_row: 0, stop: &stop };
         let mut report_progress = |p: &CoreProgress| {
             Python::attach(|py| {
                 if let Err(e) = py.check_signals() {
@@ -196,8 +203,9 @@ pub fn link_many(
         (summary, outcomes)
     });
     let summary = summary.map_err(|e| to_py_err(py, e))?;
+    let stopped = summary.stopped.clone();
     let report = BulkReport::new(py, summary, outcomes)?;
-    match stop.take() {
+    match stop.take().or_else(|| stopped.map(|e| to_py_err(py, e))) {
         None => Ok(report),
         Some(err) => {
             // The exception carries what was done before the job stopped; an exception type that takes no
@@ -219,10 +227,15 @@ impl Progress {
     fn rows_read(&self) -> u64 {
         self.0.rows_read
     }
-    /// Rows with a final outcome.
+    /// Rows whose call was sent at least once.
     #[getter]
-    fn done(&self) -> u64 {
-        self.0.done
+    fn rows_sent(&self) -> u64 {
+        self.0.rows_sent
+    }
+    /// Rows with a final outcome (in any order, as calls complete).
+    #[getter]
+    fn completed(&self) -> u64 {
+        self.0.completed
     }
     /// ... of which succeeded.
     #[getter]
@@ -234,12 +247,22 @@ impl Progress {
     fn failed(&self) -> u64 {
         self.0.failed
     }
-    /// Rows in calls in flight (sent, or waiting to retry).
+    /// Rows in calls on the wire right now.
     #[getter]
     fn in_flight(&self) -> u64 {
         self.0.in_flight
     }
-    /// Rows done per second since the start.
+    /// Rows in calls waiting to be sent again (backoff, token throttle).
+    #[getter]
+    fn waiting_retry(&self) -> u64 {
+        self.0.waiting_retry
+    }
+    /// Rows read and waiting to be sent.
+    #[getter]
+    fn buffered(&self) -> u64 {
+        self.0.buffered
+    }
+    /// Rows completed per second since the start.
     #[getter]
     fn rows_per_sec(&self) -> f64 {
         self.0.rows_per_sec
@@ -249,10 +272,25 @@ impl Progress {
     fn elapsed(&self) -> f64 {
         self.0.elapsed.as_secs_f64()
     }
+    /// How many rows the input holds, when it is sized (a list, a DataFrame's records).
+    #[getter]
+    fn expected_rows(&self) -> Option<u64> {
+        self.0.expected_rows
+    }
+    /// Seconds left at the current rate, when the input is sized.
+    #[getter]
+    fn eta(&self) -> Option<f64> {
+        self.0.eta.map(|d| d.as_secs_f64())
+    }
     /// The current concurrency limit.
     #[getter]
     fn concurrency(&self) -> usize {
         self.0.concurrency
+    }
+    /// HTTP calls so far (retries included).
+    #[getter]
+    fn calls(&self) -> u64 {
+        self.0.calls
     }
     /// Retries so far.
     #[getter]
@@ -264,12 +302,18 @@ impl Progress {
     fn rate_limited(&self) -> u64 {
         self.0.rate_limited
     }
+    /// True once the job is stopping (cancelled, or stopped by the circuit breaker).
+    #[getter]
+    fn stopping(&self) -> bool {
+        self.0.stopping
+    }
     fn __repr__(&self) -> String {
         let p = &self.0;
         format!(
-            "Progress(rows_read={}, done={}, succeeded={}, failed={}, in_flight={}, rows_per_sec={:.1}, elapsed={:.3})",
+            "Progress(rows_read={}, rows_sent={}, completed={}, succeeded={}, failed={}, in_flight={}, rows_per_sec={:.1}, elapsed={:.3})",
             p.rows_read,
-            p.done,
+            p.rows_sent,
+            p.completed,
             p.succeeded,
             p.failed,
             p.in_flight,
@@ -397,6 +441,21 @@ impl BulkSummary {
     fn max_buffered_rows(&self) -> usize {
         self.0.max_buffered_rows
     }
+    /// The most rows held at once (waiting, on the wire, waiting to retry).
+    #[getter]
+    fn peak_held_rows(&self) -> usize {
+        self.0.peak_held_rows
+    }
+    /// Times a call waited for the token endpoint's throttle.
+    #[getter]
+    fn throttle_waits(&self) -> u64 {
+        self.0.throttle_waits
+    }
+    /// The code of the error that stopped the job (circuit breaker), if one did.
+    #[getter]
+    fn stopped(&self) -> Option<String> {
+        self.0.stopped.as_ref().map(|e| e.code().as_str().to_owned())
+    }
     /// The lowest concurrency the adaptive limit went down to.
     #[getter]
     fn min_concurrency(&self) -> usize {
@@ -423,7 +482,7 @@ impl BulkSummary {
     }
 }
 
-/// One outcome per row read (input order) and the totals. Iterable, sized and indexable like the list of
+/// One outcome per row read (sorted by row) and the totals. Iterable, sized and indexable like the list of
 /// outcomes.
 #[pyclass(module = "zcrm_extid._native", frozen)]
 pub struct BulkReport {
@@ -432,7 +491,9 @@ pub struct BulkReport {
 }
 
 impl BulkReport {
-    fn new(py: Python<'_>, summary: CoreSummary, outcomes: Vec<CoreRowOutcome>) -> PyResult<Self> {
+    fn new(py: Python<'_>, summary: CoreSummary, mut outcomes: Vec<CoreRowOutcome>) -> PyResult<Self> {
+        // The engine passes outcomes on as calls complete; the report lists them by row.
+        outcomes.sort_unstable_by_key(|o| o.row);
         let outcomes = outcomes.into_iter().map(|o| Py::new(py, RowOutcome(o))).collect::<PyResult<Vec<_>>>()?;
         Ok(BulkReport { outcomes, summary: Py::new(py, BulkSummary(summary))? })
     }
@@ -440,7 +501,7 @@ impl BulkReport {
 
 #[pymethods]
 impl BulkReport {
-    /// One per row read, in input order.
+    /// One per row read, sorted by row.
     #[getter]
     fn outcomes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         PyList::new(py, &self.outcomes)

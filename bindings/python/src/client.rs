@@ -126,7 +126,13 @@ impl Client {
     ) -> PyResult<UpdateResult> {
         let request = update_request(py, module, parent, related_list, records, related_field, related_module)?;
         let client = &self.inner;
-        let response = py.detach(|| client.update_related(&request));
+        // Ctrl-C is looked for before each attempt and every 100 ms of a backoff sleep: the call stops within
+        // about 0.1 s of the attempt on the wire, and the KeyboardInterrupt is raised.
+        let (cancel, interrupt) = crate::signals::ctrl_c_cancel();
+        let response = py.detach(|| client.execute_cancellable(&request, &cancel));
+        if let Some(signal) = interrupt.take() {
+            return Err(signal);
+        }
         UpdateResult::new(py, response.map_err(|e| to_py_err(py, e))?)
     }
 
@@ -149,33 +155,37 @@ impl Client {
 
     /// Links many rows (each a parent and one related record) at the API's limit: rows are grouped by parent
     /// into calls of up to `batch_size` records, sent with bounded, adaptive concurrency and retries, and every
-    /// row gets exactly one outcome, in input order.
+    /// row gets exactly one outcome (the report lists them by row).
     ///
     /// `rows` is any iterable of mappings (a generator, `csv.DictReader`, `df.to_dict("records")`), read lazily.
     /// `parent` and `related` are `Module.Field` (`Contacts.External_Contact_ID`, `Deals.External_Deal_ID`;
     /// the field `id` means a Zoho record id); columns default to the field names (`parent_column`,
-    /// `related_column` override them); relation fields come from `fields` (`{api_name: column}`, or names)
-    /// or else from every other column. An invalid row becomes an `INVALID_INPUT` outcome; the job goes on.
+    /// `related_column` override them); relation fields are those named in `fields` (`{api_name: column}`, or
+    /// names); other columns are ignored, or with `extra="error"` make the row `INVALID_INPUT` naming the column.
+    /// An invalid row becomes an `INVALID_INPUT` outcome; the job goes on.
     ///
     /// `on_progress(progress)` is called at most every `progress_interval` seconds and once at the end. If it
     /// raises, or the iterator raises, or Ctrl-C arrives, the job is cancelled: calls in flight finish, rows
     /// read but not sent become `NOT_ATTEMPTED`, and the exception is raised with the partial `BulkReport` as
-    /// its `bulk_report` attribute. The GIL is released while the job runs.
+    /// its `bulk_report` attribute. An error that would fail every call (wrong client secret, revoked refresh
+    /// token, missing scope, unknown module, spent credits) stops the job at once and is raised the same way.
+    /// The GIL is released while the job runs.
     ///
     /// A tqdm bar (tqdm is not a dependency):
     ///
     /// ```python
     /// bar = tqdm(unit="row")
     /// def on_progress(p):
-    ///     bar.total = p.rows_read
-    ///     bar.update(p.done - bar.n)
+    ///     bar.total = p.expected_rows or p.rows_read
+    ///     bar.update(p.completed - bar.n)
     ///     bar.set_postfix_str(f"{p.failed} failed, {p.in_flight} in flight")
     /// report = client.link_many(csv.DictReader(f), parent="Contacts.External_Contact_ID",
     ///                           related="Deals.External_Deal_ID", on_progress=on_progress)
     /// ```
     #[pyo3(signature = (
         rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
-        concurrency=None, edition=None, batch_size=None, window=None, on_progress=None, progress_interval=None,
+        extra=None, concurrency=None, edition=None, batch_size=None, window=None, on_progress=None,
+        progress_interval=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn link_many(
@@ -188,6 +198,7 @@ impl Client {
         parent_column: Option<String>,
         related_column: Option<String>,
         fields: Option<&Bound<'_, PyAny>>,
+        extra: Option<String>,
         concurrency: Option<usize>,
         edition: Option<String>,
         batch_size: Option<usize>,
@@ -200,6 +211,7 @@ impl Client {
             parent_column,
             related_column,
             fields: fields.map(convert::fields).transpose()?,
+            extra,
             concurrency,
             edition,
             batch_size,

@@ -89,6 +89,18 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             }
             module.getattr("UnexpectedResponseError")?
         }
+        ErrorKind::Cancelled => {
+            if let Error::Cancelled { message } = err {
+                kw.set_item("message", message)?;
+            }
+            module.getattr("CancelledError")?
+        }
+        ErrorKind::Internal => {
+            if let Error::Internal { message } = err {
+                kw.set_item("message", message)?;
+            }
+            module.getattr("ClientPanicError")?
+        }
     };
     let instance = class.call((err.to_string(),), Some(&kw))?;
     Ok(PyErr::from_value(instance))

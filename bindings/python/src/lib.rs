@@ -7,6 +7,7 @@ mod convert;
 mod emulator;
 mod errors;
 mod results;
+mod signals;
 
 use pyo3::prelude::*;
 
