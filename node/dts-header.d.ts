@@ -19,6 +19,8 @@ export type ErrorKind =
   | 'Transport'
   | 'Timeout'
   | 'UnexpectedResponse'
+  | 'Cancelled'
+  | 'Internal'
 
 /**
  * The fields of every `ZcrmError` (merged into the generated `class ZcrmError` below): a real subclass of
@@ -29,7 +31,7 @@ export interface ZcrmError extends Error {
    * Stable code: Zoho's (`MANDATORY_NOT_FOUND`, `INVALID_DATA`, `OAUTH_SCOPE_MISMATCH`, `INVALID_TOKEN`, ...,
    * unknown codes verbatim) or the client's own (`INVALID_INPUT`, `INVALID_CONFIG`, `TRANSPORT`, `TIMEOUT`,
    * `UNEXPECTED_RESPONSE`, `OAUTH_INVALID_CLIENT`, `OAUTH_INVALID_CODE`, `OAUTH_THROTTLED`, `OAUTH_ERROR`,
-   * `NO_CONTENT`).
+   * `NO_CONTENT`, `CANCELLED`, `CLIENT_PANIC`).
    */
   code: string
   /** The category. */

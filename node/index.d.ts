@@ -19,6 +19,8 @@ export type ErrorKind =
   | 'Transport'
   | 'Timeout'
   | 'UnexpectedResponse'
+  | 'Cancelled'
+  | 'Internal'
 
 /**
  * The fields of every `ZcrmError` (merged into the generated `class ZcrmError` below): a real subclass of
@@ -29,7 +31,7 @@ export interface ZcrmError extends Error {
    * Stable code: Zoho's (`MANDATORY_NOT_FOUND`, `INVALID_DATA`, `OAUTH_SCOPE_MISMATCH`, `INVALID_TOKEN`, ...,
    * unknown codes verbatim) or the client's own (`INVALID_INPUT`, `INVALID_CONFIG`, `TRANSPORT`, `TIMEOUT`,
    * `UNEXPECTED_RESPONSE`, `OAUTH_INVALID_CLIENT`, `OAUTH_INVALID_CODE`, `OAUTH_THROTTLED`, `OAUTH_ERROR`,
-   * `NO_CONTENT`).
+   * `NO_CONTENT`, `CANCELLED`, `CLIENT_PANIC`).
    */
   code: string
   /** The category. */
@@ -191,7 +193,7 @@ export interface AccessTokenCredentials {
 
 /** What `linkMany` resolves to. */
 export interface BulkReport {
-  /** One per row read, in input order. */
+  /** One per row read, sorted by row. */
   outcomes: Array<RowOutcome>
   /** Totals. */
   summary: BulkSummary
@@ -219,10 +221,16 @@ export interface BulkSummary {
   elapsedMs: number
   /** The most rows buffered for grouping at once. */
   maxBufferedRows: number
+  /** The most rows held at once (waiting, on the wire, waiting to retry). */
+  peakHeldRows: number
+  /** Times a call waited for the token endpoint's throttle. */
+  throttleWaits: number
   /** The lowest concurrency the adaptive limit went down to. */
   minConcurrency: number
   /** True if the job was cancelled. */
   cancelled: boolean
+  /** The code of the error that stopped the job (circuit breaker), if one did. */
+  stopped?: string
 }
 
 /** Client configuration besides credentials (`new Client`, `prepareUpdateRelated`). */
@@ -338,8 +346,13 @@ export interface LinkManyOptions {
   parentColumn?: string
   /** The row property holding the related key (default: the related field name). */
   relatedColumn?: string
-  /** Relation fields: API name -> row property. Default: every other property of the row. */
+  /**
+   * Relation fields: API name -> row property. Only these are sent; other properties are ignored (see
+   * `extra`).
+   */
   fields?: Record<string, string>
+  /** Other properties of a row: `'ignore'` (default) or `'error'` (the row is `INVALID_INPUT`, naming it). */
+  extra?: 'ignore' | 'error'
   /** Most calls on the wire at once. */
   concurrency?: number
   /** Zoho edition (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given. */
@@ -360,7 +373,9 @@ export interface LinkManyOptions {
   onProgress?: (progress: Progress) => void
   /**
    * Cancels the job when aborted: no new calls are sent, calls in flight finish, and the Promise resolves
-   * with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`.
+   * with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`. (An error
+   * that would fail every call — wrong secret, revoked token, missing scope, unknown module, spent credits —
+   * stops the job the same way, and the Promise rejects with it, the report attached as `error.report`.)
    */
   signal?: AbortSignal
 }
@@ -429,28 +444,42 @@ export interface PrepareTarget {
  */
 export declare function prepareUpdateRelated(args: UpdateRelatedArgs & PrepareTarget): PreparedRequest
 
-/** Progress of a running job. */
+/** Progress of a running job; every count moves as calls complete, in any order. */
 export interface Progress {
   /** Rows read from the input. */
   rowsRead: number
+  /** Rows whose call was sent at least once. */
+  rowsSent: number
   /** Rows with a final outcome. */
-  done: number
+  completed: number
   /** ... of which succeeded. */
   succeeded: number
   /** ... of which failed (any reason). */
   failed: number
-  /** Rows in calls that are in flight (sent or waiting to retry). */
+  /** Rows in calls on the wire right now. */
   inFlight: number
-  /** Rows done per second since the start. */
+  /** Rows in calls waiting to be sent again (backoff, token throttle). */
+  waitingRetry: number
+  /** Rows read and waiting to be sent. */
+  buffered: number
+  /** Rows completed per second since the start. */
   rowsPerSec: number
   /** Time since the start, ms. */
   elapsedMs: number
+  /** Rows in the input (the array's length). */
+  expectedRows?: number
+  /** Time left at the current rate, ms. */
+  etaMs?: number
   /** Current concurrency limit. */
   concurrency: number
+  /** HTTP calls so far (retries included). */
+  calls: number
   /** Retries so far. */
   retries: number
   /** 429 answers so far. */
   rateLimited: number
+  /** The job is stopping (aborted, or stopped by the circuit breaker). */
+  stopping: boolean
 }
 
 /** Authenticate with the refresh-token grant (tokens are cached, shared and refreshed ahead of expiry). */

@@ -13,7 +13,7 @@ function seedMany(emu, contacts, deals) {
   emu.insertRecords('Deals', Array.from({ length: deals }, (_, i) => ({ External_Deal_ID: `d${i}`, Deal_Name: `D${i}` })))
 }
 
-test('linkMany: every row one outcome in input order, totals, progress before the Promise settles', async (t) => {
+test('linkMany: every row one outcome (sorted by row), totals, progress before the Promise settles', async (t) => {
   const emu = startEmulator(t, { latencyMs: 20 })
   seedMany(emu, 3, 250)
   const rows = Array.from({ length: 250 }, (_, i) => ({ contact: `c${i % 3}`, External_Deal_ID: `d${i}`, role: `r${i}`, note: 'ignored' }))
@@ -62,8 +62,9 @@ test('linkMany: every row one outcome in input order, totals, progress before th
   assert.deepEqual(Object.keys(linked[0].fields), ['Contact_Role'])
   // Progress: at the bounded rate, monotonic, the last one complete.
   assert.ok(progress.length >= 2, `${progress.length} progress reports`)
-  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done >= progress[i - 1].done)
-  assert.equal(progress.at(-1).done, 253)
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].completed >= progress[i - 1].completed)
+  assert.equal(progress.at(-1).completed, 253)
+  assert.equal(progress.at(-1).expectedRows, 253)
   assert.equal(progress.at(-1).rowsRead, 253)
   assert.equal(progress.at(-1).inFlight, 0)
 })
@@ -151,8 +152,33 @@ test('linkMany with parents by record id, given as integers or strings', async (
     { contact: SEED.contactId, External_Deal_ID: SEED.deal2Ext },
     { contact: 4242.5, External_Deal_ID: SEED.deal2Ext },
   ]
-  const report = await staticClient(emu).linkMany(rows, { parent: 'Contacts.id', related: 'Deals.External_Deal_ID', parentColumn: 'contact' })
+  const report = await staticClient(emu).linkMany(rows, { parent: 'Contacts.id', related: 'Deals.External_Deal_ID', parentColumn: 'contact', fields: { Contact_Role: 'Contact_Role' } })
   assert.deepEqual(report.outcomes.map((o) => [o.parent, o.outcome.code]), [['4242', 'SUCCESS'], [SEED.contactId, 'SUCCESS'], ['', 'INVALID_INPUT']])
   assert.equal(report.outcomes[2].outcome.details.field, 'contact')
   assert.deepEqual(emu.related('Contacts', '4242', 'Deals').map((r) => [r.id, r.fields.Contact_Role]), [[SEED.deal3Id, SEED.role]])
+})
+
+test('linkMany sends only the named fields; extra: "error" refuses other properties', async (t) => {
+  const emu = startEmulator(t)
+  seedMany(emu, 1, 2)
+  const rows = [0, 1].map((i) => ({ External_Contact_ID: 'c0', External_Deal_ID: `d${i}`, Contact_Role: 'r', region: 'EU' }))
+  const ok = await staticClient(emu).linkMany(rows, { ...mapping, fields: { Contact_Role: 'Contact_Role' } })
+  assert.deepEqual(ok.outcomes.map((o) => o.outcome.code), ['SUCCESS', 'SUCCESS'])
+  const strict = await staticClient(emu).linkMany(rows, { ...mapping, fields: { Contact_Role: 'Contact_Role' }, extra: 'error' })
+  assert.deepEqual(strict.outcomes.map((o) => o.outcome.code), ['INVALID_INPUT', 'INVALID_INPUT'])
+  assert.equal(strict.outcomes[0].outcome.details.field, 'region')
+})
+
+test('linkMany stopped by the circuit breaker rejects with the error and the partial report', async (t) => {
+  const emu = startEmulator(t)
+  seedMany(emu, 2, 300)
+  const rows = Array.from({ length: 300 }, (_, i) => ({ External_Contact_ID: `c${i % 2}`, External_Deal_ID: `d${i}` }))
+  const client = new zcrm.Client({ clientId: '1000.EMULATORCLIENTID', clientSecret: 'wrong', refreshToken: SEED.refreshToken, baseUrl: emu.baseUrl, accountsUrl: emu.accountsUrl })
+  const e = await rejection(client.linkMany(rows, { ...mapping, batchSize: 10 }))
+  assert.ok(e instanceof zcrm.ZcrmError)
+  assert.equal(e.code, 'OAUTH_INVALID_CLIENT')
+  assert.equal(e.report.summary.stopped, 'OAUTH_INVALID_CLIENT')
+  assert.equal(e.report.outcomes.length, 300)
+  assert.ok(e.report.outcomes.every((o) => ['OAUTH_INVALID_CLIENT', 'NOT_ATTEMPTED'].includes(o.outcome.code)))
+  assert.ok(emu.stats().tokenErrors <= 2, `${emu.stats().tokenErrors} token requests`)
 })

@@ -29,14 +29,14 @@ test('the event loop keeps ticking during a call the emulator delays by 300 ms',
 })
 
 test('50 concurrent calls on one client with a token about to expire cause exactly one refresh', async (t) => {
-  // auth.rs: a token is not handed out in its last 5 s (SAFETY) and is refreshed ahead at lifetime/10 (max 5 min)
-  // before expiry. With a 6 s lifetime the first token is "about to expire" 1 s after it was issued: every call
-  // then needs a new one, and the single-flight refresh must fetch it once for all 50.
-  const emu = startEmulator(t, { tokenLifetimeSecs: 6, concurrency: 100, latencyMs: 50 })
+  // auth.rs: a token is not handed out in its last min(5 s, lifetime/10). With a 2 s lifetime the first token is
+  // no longer handed out 1.8 s after it was issued: every call then needs a new one, and the single-flight
+  // refresh must fetch it once for all 50.
+  const emu = startEmulator(t, { tokenLifetimeSecs: 2, concurrency: 100, latencyMs: 50 })
   const client = new zcrm.Client(emu.clientOptions())
   await client.updateRelated(plainIds)
   assert.equal(emu.stats().tokensIssued, 1)
-  await sleep(1200)
+  await sleep(1900)
   emu.clearJournal()
   const results = await Promise.all(Array.from({ length: 50 }, () => client.updateRelated(plainIds)))
   assert.ok(results.every((r) => r.allSucceeded))

@@ -30,9 +30,13 @@ pub struct LinkManyOptions<'a> {
     pub parent_column: Option<String>,
     /// The row property holding the related key (default: the related field name).
     pub related_column: Option<String>,
-    /// Relation fields: API name -> row property. Default: every other property of the row.
+    /// Relation fields: API name -> row property. Only these are sent; other properties are ignored (see
+    /// `extra`).
     #[napi(ts_type = "Record<string, string>")]
     pub fields: Option<Map<String, Value>>,
+    /// Other properties of a row: `'ignore'` (default) or `'error'` (the row is `INVALID_INPUT`, naming it).
+    #[napi(ts_type = "'ignore' | 'error'")]
+    pub extra: Option<String>,
     /// Most calls on the wire at once.
     pub concurrency: Option<f64>,
     /// Zoho edition (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given.
@@ -51,49 +55,72 @@ pub struct LinkManyOptions<'a> {
     #[napi(ts_type = "(progress: Progress) => void")]
     pub on_progress: Option<Function<'a, Progress, UnknownReturnValue>>,
     /// Cancels the job when aborted: no new calls are sent, calls in flight finish, and the Promise resolves
-    /// with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`.
+    /// with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`. (An error
+    /// that would fail every call — wrong secret, revoked token, missing scope, unknown module, spent credits —
+    /// stops the job the same way, and the Promise rejects with it, the report attached as `error.report`.)
     #[napi(ts_type = "AbortSignal")]
     pub signal: Option<Object<'a>>,
 }
 
-/// Progress of a running job.
+/// Progress of a running job; every count moves as calls complete, in any order.
 #[napi(object, object_from_js = false)]
 pub struct Progress {
     /// Rows read from the input.
     pub rows_read: f64,
+    /// Rows whose call was sent at least once.
+    pub rows_sent: f64,
     /// Rows with a final outcome.
-    pub done: f64,
+    pub completed: f64,
     /// ... of which succeeded.
     pub succeeded: f64,
     /// ... of which failed (any reason).
     pub failed: f64,
-    /// Rows in calls that are in flight (sent or waiting to retry).
+    /// Rows in calls on the wire right now.
     pub in_flight: f64,
-    /// Rows done per second since the start.
+    /// Rows in calls waiting to be sent again (backoff, token throttle).
+    pub waiting_retry: f64,
+    /// Rows read and waiting to be sent.
+    pub buffered: f64,
+    /// Rows completed per second since the start.
     pub rows_per_sec: f64,
     /// Time since the start, ms.
     pub elapsed_ms: f64,
+    /// Rows in the input (the array's length).
+    pub expected_rows: Option<f64>,
+    /// Time left at the current rate, ms.
+    pub eta_ms: Option<f64>,
     /// Current concurrency limit.
     pub concurrency: u32,
+    /// HTTP calls so far (retries included).
+    pub calls: f64,
     /// Retries so far.
     pub retries: f64,
     /// 429 answers so far.
     pub rate_limited: f64,
+    /// The job is stopping (aborted, or stopped by the circuit breaker).
+    pub stopping: bool,
 }
 
 impl From<&core::Progress> for Progress {
     fn from(p: &core::Progress) -> Self {
         Progress {
             rows_read: p.rows_read as f64,
-            done: p.done as f64,
+            rows_sent: p.rows_sent as f64,
+            completed: p.completed as f64,
             succeeded: p.succeeded as f64,
             failed: p.failed as f64,
             in_flight: p.in_flight as f64,
+            waiting_retry: p.waiting_retry as f64,
+            buffered: p.buffered as f64,
             rows_per_sec: p.rows_per_sec,
             elapsed_ms: p.elapsed.as_secs_f64() * 1000.0,
+            expected_rows: p.expected_rows.map(|n| n as f64),
+            eta_ms: p.eta.map(|d| d.as_secs_f64() * 1000.0),
             concurrency: p.concurrency as u32,
+            calls: p.calls as f64,
             retries: p.retries as f64,
             rate_limited: p.rate_limited as f64,
+            stopping: p.stopping,
         }
     }
 }
@@ -136,16 +163,22 @@ pub struct BulkSummary {
     pub elapsed_ms: f64,
     /// The most rows buffered for grouping at once.
     pub max_buffered_rows: f64,
+    /// The most rows held at once (waiting, on the wire, waiting to retry).
+    pub peak_held_rows: f64,
+    /// Times a call waited for the token endpoint's throttle.
+    pub throttle_waits: f64,
     /// The lowest concurrency the adaptive limit went down to.
     pub min_concurrency: u32,
     /// True if the job was cancelled.
     pub cancelled: bool,
+    /// The code of the error that stopped the job (circuit breaker), if one did.
+    pub stopped: Option<String>,
 }
 
 /// What `linkMany` resolves to.
 #[napi(object, object_from_js = false)]
 pub struct BulkReport {
-    /// One per row read, in input order.
+    /// One per row read, sorted by row.
     pub outcomes: Vec<RowOutcome>,
     /// Totals.
     pub summary: BulkSummary,
@@ -180,6 +213,7 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
         parent_column: o.parent_column.clone(),
         related_column: o.related_column.clone(),
         fields,
+        extra: o.extra.clone(),
     }
     .build()?;
     let options = BulkSettings {
@@ -192,6 +226,7 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
     }
     .options()?;
     let rows = crate::convert::args::<Array>(rows, "rows")?;
+    let options = BulkOptions { expected_rows: Some(u64::from(rows.len())), ..options };
     let rows = (0..rows.len())
         .map(|i| {
             let value = rows.get::<Unknown>(i).map_err(|e| e.reason).and_then(|v| match v {
@@ -307,14 +342,15 @@ impl AbortHook {
     }
 }
 
-/// The report for JS.
-pub fn report(outcomes: Vec<core::RowOutcome>, s: core::BulkSummary) -> BulkReport {
+/// The report for JS, outcomes sorted by row.
+pub fn report(mut outcomes: Vec<core::RowOutcome>, s: core::BulkSummary) -> BulkReport {
+    outcomes.sort_unstable_by_key(|o| o.row);
     BulkReport {
         outcomes: outcomes
             .iter()
             .map(|o| RowOutcome {
                 row: o.row as u32,
-                parent: o.parent.clone(),
+                parent: o.parent.to_string(),
                 key: o.key.clone(),
                 attempts: o.attempts,
                 outcome: Outcome::from(&o.outcome),
@@ -331,8 +367,11 @@ pub fn report(outcomes: Vec<core::RowOutcome>, s: core::BulkSummary) -> BulkRepo
             rate_limited: s.rate_limited as f64,
             elapsed_ms: s.elapsed.as_secs_f64() * 1000.0,
             max_buffered_rows: s.max_buffered_rows as f64,
+            peak_held_rows: s.peak_held_rows as f64,
+            throttle_waits: s.throttle_waits as f64,
             min_concurrency: s.min_concurrency as u32,
             cancelled: s.cancelled,
+            stopped: s.stopped.as_ref().map(|e| e.code().as_str().to_owned()),
         },
     }
 }

@@ -35,6 +35,25 @@ pub fn install(mut exports: Object, env: Env) -> Result<()> {
 /// `oauthError`/`description`, `reason`/`contentType`/`bodyPrefix`). Core errors never hold secrets, so
 /// neither does the JS error.
 pub fn to_js(env: &Env, error: &Error) -> napi::Error {
+    let message = error.to_string();
+    instance(env, error)
+        .map(napi::Error::from)
+        .unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, message))
+}
+
+/// [`to_js`] with one more property, e.g. the partial `report` of a stopped bulk job.
+pub fn to_js_with<V: ToNapiValue>(env: &Env, error: &Error, name: &str, value: V) -> napi::Error {
+    let message = error.to_string();
+    instance(env, error)
+        .and_then(|unknown| {
+            let mut obj = unknown.coerce_to_object()?;
+            obj.set_named_property(name, value)?;
+            Ok(napi::Error::from(unknown))
+        })
+        .unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, message))
+}
+
+fn instance<'e>(env: &'e Env, error: &Error) -> Result<Unknown<'e>> {
     let mut f = Map::new();
     f.insert("code".into(), error.code().as_str().into());
     f.insert("details".into(), Value::Object(error.details().cloned().unwrap_or_default()));
@@ -84,6 +103,8 @@ pub fn to_js(env: &Env, error: &Error) -> napi::Error {
         }
         ErrorKind::Transport => "Transport",
         ErrorKind::Timeout => "Timeout",
+        ErrorKind::Cancelled => "Cancelled",
+        ErrorKind::Internal => "Internal",
         ErrorKind::UnexpectedResponse => {
             if let Error::UnexpectedResponse { reason, content_type, body_prefix, .. } = error {
                 f.insert("reason".into(), reason.clone().into());
@@ -96,14 +117,8 @@ pub fn to_js(env: &Env, error: &Error) -> napi::Error {
         }
     };
     f.insert("kind".into(), json!(kind));
-    let message = error.to_string();
-    build(env, message.clone(), json_for_js(Value::Object(f)))
-        .unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, message))
-}
-
-fn build(env: &Env, message: String, fields: Value) -> Result<napi::Error> {
     let class =
         env.get_instance_data::<ErrorClass>()?.ok_or_else(|| napi::Error::from_reason("ZcrmError is not installed"))?;
-    let instance = class.0.borrow_back(env)?.new_instance(FnArgs::from((message, fields)))?;
-    Ok(napi::Error::from(instance))
+    let fields = json_for_js(Value::Object(f));
+    class.0.borrow_back(env)?.new_instance(FnArgs::from((error.to_string(), fields)))
 }

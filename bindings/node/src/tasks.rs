@@ -75,7 +75,12 @@ impl Task for LinkManyTask {
         if let Some(thrown) = self.progress.as_ref().and_then(ProgressSink::thrown) {
             return Err(thrown);
         }
-        output.map(|(outcomes, summary)| report(outcomes, summary)).map_err(|e| errors::to_js(&env, &e))
+        let (outcomes, summary) = output.map_err(|e| errors::to_js(&env, &e))?;
+        match summary.stopped.clone() {
+            None => Ok(report(outcomes, summary)),
+            // The circuit breaker stopped the job: reject with its error, the report attached.
+            Some(stopped) => Err(errors::to_js_with(&env, &stopped, "report", report(outcomes, summary))),
+        }
     }
 
     fn finally(self, env: Env) -> napi::Result<()> {
