@@ -38,10 +38,12 @@ pub struct LinkArgs {
     /// A relation field from a column: API_NAME=column (repeatable), e.g. Contact_Role=role.
     #[arg(long = "field", value_name = "API_NAME=COLUMN")]
     pub fields: Vec<String>,
-    /// Where to write the per-row report (default: <csv>.report.csv).
+    /// Where to write the per-row report (default: <csv>.report.csv): one line per row, written as its outcome
+    /// arrives, so a crash leaves a report to resume from.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Skip the rows a previous report marks ok (and copy them into the new report).
+    /// Skip the rows a previous report marks ok, after checking they are the same rows of the CSV (their lines are
+    /// carried into the new report, which may be the same file).
     #[arg(long, value_name = "REPORT")]
     pub resume: Option<PathBuf>,
     /// Print the calls as curl commands (token redacted) and send nothing.

@@ -48,11 +48,8 @@ pub fn describe(c: &Counts, p: &Progress, elapsed: Duration) -> String {
 /// Where an interrupted job stopped.
 pub fn stopped(c: &Counts) -> String {
     format!(
-        "stopped after input row {} ({} rows read, {} completed{}): rerun with --resume",
-        c.last_row,
-        c.read,
-        c.completed,
-        c.total.map_or(String::new(), |t| format!(" of {t}"))
+        "stopped after reading input row {}; this run: {} rows ok, {} failed or not sent: rerun with --resume",
+        c.last_row, c.ok, c.failed
     )
 }
 
@@ -175,10 +172,10 @@ mod tests {
 
     #[test]
     fn an_interrupted_job_says_where_it_stopped() {
-        let c = Counts { total: Some(1000), read: 400, last_row: 412, completed: 300, ok: 300, failed: 0 };
+        let c = Counts { total: Some(1000), read: 400, last_row: 412, completed: 400, ok: 300, failed: 100 };
         assert_eq!(
             stopped(&c),
-            "stopped after input row 412 (400 rows read, 300 completed of 1000): rerun with --resume"
+            "stopped after reading input row 412; this run: 300 rows ok, 100 failed or not sent: rerun with --resume"
         );
     }
 }

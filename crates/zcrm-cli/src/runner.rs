@@ -158,7 +158,7 @@ pub fn execute<C: BulkCommand>(
         Some(r) => {
             if r.cut_tail > 0 {
                 eprintln!(
-                    "zcrm: {}: ignoring its last {} bytes, a line cut by an interrupted write; that row is sent again",
+                    "zcrm: {}: ignoring its last {} bytes, a line cut by an interrupted write (its row is not skipped)",
                     job.resume.as_deref().unwrap_or(job.csv.as_path()).display(),
                     r.cut_tail
                 );
