@@ -118,13 +118,13 @@ impl Display {
 
     fn show(&mut self) {
         match &self.bar {
-            Some(bar) => {
+            // Position and text move together, so the bar and its numbers agree.
+            Some(bar) if self.last_line.elapsed() >= self.every => {
+                self.last_line = Instant::now();
                 bar.set_position(self.counts.completed);
-                if self.last_line.elapsed() >= self.every {
-                    self.last_line = Instant::now();
-                    bar.set_message(describe(&self.counts, &self.engine, self.started.elapsed()));
-                }
+                bar.set_message(describe(&self.counts, &self.engine, self.started.elapsed()));
             }
+            Some(_) => {}
             None if self.last_line.elapsed() >= self.every => {
                 self.last_line = Instant::now();
                 eprintln!("zcrm: {}", describe(&self.counts, &self.engine, self.started.elapsed()));

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use zcrm_extid::bulk::{BulkSummary, Cancel, Progress, RowOutcome};
 use zcrm_extid::{Client, Error, InvalidInput};
@@ -168,8 +168,17 @@ pub fn execute<C: BulkCommand>(
         None if std::io::stderr().is_terminal() => Some(input.rows().map_err(JobError::invalid)?.count() as u64),
         None => None,
     };
-    let report = Report::create(&job.report_path(), |c| resume.as_ref().map_or(Ok(()), |r| r.carry(c)))
-        .map_err(JobError::invalid)?;
+    let report_path = job.report_path();
+    if same_file(&report_path, &job.csv) {
+        return Err(JobError::invalid(format!(
+            "the report {} would replace the input CSV; give --report another file",
+            report_path.display()
+        )));
+    }
+    // The input is opened before the report replaces any file.
+    let input_rows = input.rows().map_err(JobError::invalid)?;
+    let report =
+        Report::create(&report_path, |c| resume.as_ref().map_or(Ok(()), |r| r.carry(c))).map_err(JobError::invalid)?;
     let report_path = report.path().to_owned();
     *interrupt.report() = Some(report);
 
@@ -181,18 +190,14 @@ pub fn execute<C: BulkCommand>(
         write_error: None,
     });
     let cancel = interrupt.cancel();
-    let mut rows = input
-        .rows()
-        .map_err(JobError::invalid)?
-        .filter(|row| !resume.as_ref().is_some_and(|r| r.is_done(row.number)))
-        .map(|row| {
-            let mut s = state.borrow_mut();
-            let index = s.next;
-            s.next += 1;
-            s.display.read(row.number);
-            s.pending.insert(index, (row.number, Identity { parent: row.lossy(parent), related: row.lossy(related) }));
-            mapped(command, &header, &row)
-        });
+    let mut rows = input_rows.filter(|row| !resume.as_ref().is_some_and(|r| r.is_done(row.number))).map(|row| {
+        let mut s = state.borrow_mut();
+        let index = s.next;
+        s.next += 1;
+        s.display.read(row.number);
+        s.pending.insert(index, (row.number, Identity { parent: row.lossy(parent), related: row.lossy(related) }));
+        mapped(command, &header, &row)
+    });
     let summary = command.run(
         client,
         &mut rows,
@@ -238,6 +243,11 @@ pub fn execute<C: BulkCommand>(
         report: report_path,
         counts: state.display.counts().clone(),
     })
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Prints the job's summary.

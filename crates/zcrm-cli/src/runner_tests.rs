@@ -261,3 +261,16 @@ fn an_ok_line_repeated_is_carried_once_and_a_conflicting_one_is_refused() {
     let e = run(&command, &csv, Some(&report)).err().expect("conflicting lines");
     assert!(e.message.contains("marks row 1 ok twice"), "{}", e.message);
 }
+
+#[test]
+fn a_report_that_would_replace_the_input_is_refused() {
+    let dir = Dir::new("same");
+    let csv = csv_of(&dir.0, &["d0", "d1"]);
+    let before = std::fs::read(&csv).unwrap();
+    let command = Scrambled::new(reversed);
+    let job = Job { csv: csv.clone(), report: Some(dir.0.join(".").join("pairs.csv")), resume: None };
+    let e = execute(&client(), &command, &job, &Interrupt::new()).err().expect("refused");
+    assert!(e.message.contains("would replace the input CSV"), "{}", e.message);
+    assert_eq!(std::fs::read(&csv).unwrap(), before);
+    assert!(command.sent.borrow().is_empty());
+}
