@@ -185,12 +185,13 @@ fn start_and_kill(emu: &Emulator, cmd: &mut Command, calls: usize, latency_ms: u
 
 #[test]
 fn kill_9_at_a_random_point_then_resume_links_every_pair_once() {
-    let (rows, per_contact, window, latency) = (6_000, 100, 1_000, 80);
+    // Up to 2 x 4 calls of 100 rows can be under way (half of them waiting for a slot): well inside the window.
+    let (rows, per_contact, window, latency) = (6_000, 100, 2_000, 80);
     let emu = emulator(rows / per_contact, rows, latency);
     let dir = Dir::new("kill");
     let csv = pairs(&dir, rows, per_contact);
     let report = PathBuf::from(format!("{}.report.csv", csv.display()));
-    let options = ["--concurrency", "4", "--batch-size", "100", "--window", "1000"];
+    let options = ["--concurrency", "4", "--batch-size", "100", "--window", "2000"];
 
     // First run, default report path, killed in the middle.
     let made = start_and_kill(&emu, &mut link(&emu, &csv, &options), rows / 100, latency, &dir.path("1.err"));
@@ -210,7 +211,9 @@ fn kill_9_at_a_random_point_then_resume_links_every_pair_once() {
     resumed.extend(["--resume", report.to_str().unwrap()]);
     let out = run(link(&emu, &csv, &resumed));
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains(&format!("{ok_before} rows skipped")), "{}", text(&out.stdout));
+    if ok_before > 0 {
+        assert!(text(&out.stdout).contains(&format!("{ok_before} rows skipped")), "{}", text(&out.stdout));
+    }
     assert_eq!(text(&out.stderr).contains("ignoring its last"), cut > 0, "{}", text(&out.stderr));
 
     assert_exactly_linked(&emu, rows, per_contact);
@@ -218,37 +221,46 @@ fn kill_9_at_a_random_point_then_resume_links_every_pair_once() {
     let sent = sent_records(&emu);
     assert_eq!(sent.len(), rows, "every pair sent");
     let twice: usize = sent.values().map(|n| n - 1).sum();
+    eprintln!("killed after {made} calls with {ok_before} ok lines (cut tail {cut} bytes); {twice} rows sent twice");
     assert!(twice <= window, "{twice} rows sent twice; at most one window ({window}) may be");
     assert!(sent.values().all(|&n| n <= 2), "no row sent three times");
 }
 
 #[test]
 fn a_resumed_run_killed_in_turn_resumes_again_from_the_same_file() {
-    let (rows, per_contact, latency) = (3_000, 100, 80);
+    let (rows, per_contact, window, latency) = (4_000, 100, 1_000, 80);
     let emu = emulator(rows / per_contact, rows, latency);
     let dir = Dir::new("kill-twice");
     let csv = pairs(&dir, rows, per_contact);
     let report = PathBuf::from(format!("{}.report.csv", csv.display()));
-    let options = ["--concurrency", "3", "--batch-size", "100", "--window", "600"];
+    let options = ["--concurrency", "2", "--batch-size", "100", "--window", "1000"];
     let mut resumed = options.to_vec();
     resumed.extend(["--resume", report.to_str().unwrap()]);
+    let twice = |emu: &Emulator| -> usize { sent_records(emu).values().map(|n| n - 1).sum() };
+    let ok_lines = || complete_lines(&report).0.iter().filter(|l| l[3] == "ok").count();
 
-    start_and_kill(&emu, &mut link(&emu, &csv, &options), rows / 100, latency, &dir.path("1.err"));
-    let ok_first = complete_lines(&report).0.iter().filter(|l| l[3] == "ok").count();
+    let calls = start_and_kill(&emu, &mut link(&emu, &csv, &options), rows / 100, latency, &dir.path("1.err"));
+    let mut story = format!("first run: killed after {calls} calls, {} ok lines", ok_lines());
     std::thread::sleep(Duration::from_millis(2 * latency));
-    let remaining_calls = (rows - ok_first) / 100;
+    let remaining_calls = (rows - ok_lines()) / 100;
     if remaining_calls >= 2 {
-        start_and_kill(&emu, &mut link(&emu, &csv, &resumed), remaining_calls, latency, &dir.path("2.err"));
-        let ok_second = complete_lines(&report).0.iter().filter(|l| l[3] == "ok").count();
-        assert!(ok_second >= ok_first, "the resumed run kept the rows done before ({ok_first} -> {ok_second})");
+        let ok_first = ok_lines();
+        let calls = start_and_kill(&emu, &mut link(&emu, &csv, &resumed), remaining_calls, latency, &dir.path("2.err"));
+        let ok_second = ok_lines();
+        story += &format!(
+            "; resumed run: killed after {calls} calls, {ok_second} ok lines, {} rows sent twice",
+            twice(&emu)
+        );
+        assert!(ok_second >= ok_first, "the resumed run kept the rows done before: {story}");
         std::thread::sleep(Duration::from_millis(2 * latency));
     }
     let out = run(link(&emu, &csv, &resumed));
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     assert_exactly_linked(&emu, rows, per_contact);
     assert_complete_report(&report, rows);
-    let twice: usize = sent_records(&emu).values().map(|n| n - 1).sum();
-    assert!(twice <= 2 * 600, "{twice} rows sent twice over two kills; at most one window each");
+    let twice = twice(&emu);
+    story += &format!("; final run: {} rows sent twice", twice);
+    assert!(twice <= 2 * window, "at most one window per kill may be sent twice: {story}\n{}", text(&out.stdout));
 }
 
 #[test]
