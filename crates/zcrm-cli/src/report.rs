@@ -74,13 +74,7 @@ impl Report {
         let name = path.file_name().ok_or_else(|| format!("{}: the report must be a file", path.display()))?;
         let temp = dir.join(format!(".{}.zcrm-{}.tmp", name.to_string_lossy(), std::process::id()));
         let cannot = |e: &dyn std::fmt::Display| format!("cannot write the report {}: {e}", path.display());
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)
-            .map_err(|e| cannot(&e))?;
+        let file = OpenOptions::new().write(true).create(true).truncate(true).open(&temp).map_err(|e| cannot(&e))?;
         let mut line = Vec::with_capacity(256);
         let built = (|| -> Result<u64, String> {
             let mut c = Carry { out: BufWriter::new(&file), line: &mut line, records: 0 };
