@@ -27,9 +27,23 @@ pub struct ConnectArgs {
     /// Retries of 429 / 5xx / dropped connections / timeouts.
     #[arg(long, global = true)]
     pub max_retries: Option<u32>,
-    /// Seconds to wait for a response.
-    #[arg(long, global = true)]
-    pub timeout_secs: Option<f64>,
+    /// Seconds to wait for a response (a positive number, e.g. 30 or 2.5).
+    #[arg(long, global = true, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_timeout)]
+    pub timeout_secs: Option<Duration>,
+}
+
+/// The longest `--timeout-secs`: a day. Longer is no timeout in practice, and a deadline computed as now plus
+/// a huge duration overflows the clock.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// `--timeout-secs`: a positive number of seconds up to [`MAX_TIMEOUT_SECS`]. Anything else (negative, zero, NaN,
+/// inf, 1e300) is a usage error naming the flag (exit 2), never a panic.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        return Err(format!("{text:?}: must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{text:?}: {e}"))
 }
 
 impl ConnectArgs {
@@ -43,7 +57,7 @@ impl ConnectArgs {
         s.base_url = pick(&self.base_url, s.base_url);
         s.accounts_url = pick(&self.accounts_url, s.accounts_url);
         s.max_retries = self.max_retries.or(s.max_retries);
-        s.read_timeout = self.timeout_secs.map(Duration::from_secs_f64).or(s.read_timeout);
+        s.read_timeout = self.timeout_secs.or(s.read_timeout);
         s
     }
 
@@ -57,5 +71,19 @@ impl ConnectArgs {
                 .into());
         }
         s.build().map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_or_say_why() {
+        assert_eq!(parse_timeout("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_timeout("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in ["-1", "0", "-0", "nan", "NaN", "inf", "-inf", "1e300", "1e19", "86401", "ten", ""] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,25 +5,29 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::exit;
+use crate::interrupt::Interrupt;
+use crate::link::{self, LinkArgs};
+use crate::runner::{self, BulkCommand};
 use zcrm_emulator::{Emulator, EmulatorConfig, Fault, Seed};
 use zcrm_extid::Client;
-use zcrm_extid::bulk::Cancel;
 
-use crate::exit;
-use crate::link::{self, LinkArgs};
+/// The most rows the demo links (its CSV and the emulator's records are built in memory).
+const MAX_ROWS: i64 = 10_000_000;
 
-/// Options of the demo.
+/// Options of the demo. Numeric options are range-checked by the parser (a usage error, exit 2), so that no
+/// value reaches an allocation or a clock computation that would panic.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Contact-deal pairs to link (one deal per row; a contact per 100 rows, so calls carry 100 records).
-    #[arg(long, default_value_t = 10_000)]
-    pub rows: usize,
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=MAX_ROWS))]
+    pub rows: u32,
     /// Simulated latency of each API call, ms.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub latency_ms: u64,
     /// Calls in flight (the emulator allows 20, and 10 for calls of more than 10 records, like Zoho).
-    #[arg(long, default_value_t = 10)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub concurrency: u16,
     /// Do not inject the simulated faults (2% HTTP 500, 1% HTTP 429, 1% responses lost after the change).
     #[arg(long)]
     pub no_faults: bool,
@@ -55,7 +59,7 @@ pub fn run(args: &DemoArgs) -> i32 {
 }
 
 fn demo(args: &DemoArgs) -> Result<i32, String> {
-    let rows = args.rows.max(1);
+    let rows = args.rows as usize;
     let contacts = rows.div_ceil(100);
     let mut seed = Seed::default_seed();
     seed.add_records("Contacts", "External_Contact_ID", "c", contacts);
@@ -105,14 +109,14 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         report: Some(dir.join("report.csv")),
         resume: None,
         dry_run: false,
-        concurrency: Some(args.concurrency),
+        concurrency: Some(args.concurrency.into()),
         edition: None,
         batch_size: None,
         window: None,
     };
     let prepared = link::prepare(&link_args)?;
-    let result = link::execute(&client, &link_args, &prepared, &Cancel::new())?;
-    link::print_summary(&result, &mut std::io::stdout());
+    let result = runner::execute(&client, &prepared, &link_args.job(), &Interrupt::new()).map_err(|e| e.message)?;
+    runner::print_summary(prepared.verb(), &result, &mut std::io::stdout());
 
     // Check the emulator's state against the CSV: every pair linked with its role, nothing else.
     let mut matched = 0usize;

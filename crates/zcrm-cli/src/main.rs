@@ -4,10 +4,14 @@
 mod connect;
 mod demo;
 mod exit;
+mod input;
+mod interrupt;
 mod link;
 mod progress;
 mod related;
 mod report;
+mod resume;
+mod runner;
 
 use clap::{Parser, Subcommand};
 

@@ -65,6 +65,12 @@ fn report(path: &Path) -> Vec<Vec<String>> {
     r.records().map(|x| x.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
+/// The report's lines by row number (the report is in completion order).
+fn by_row(mut lines: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    lines.sort_by_key(|l| l[0].parse::<u64>().unwrap());
+    lines
+}
+
 fn puts(emu: &Emulator) -> usize {
     emu.journal().iter().filter(|e| e.method == "PUT").count()
 }
@@ -99,7 +105,7 @@ fn link_writes_a_complete_report_and_exits_1_when_rows_fail() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("linked 3 of 5 rows"), "{stdout}");
     assert!(stdout.contains("1 INVALID_DATA") && stdout.contains("1 INVALID_INPUT"), "{stdout}");
-    let rows = report(Path::new(&rep));
+    let rows = by_row(report(Path::new(&rep)));
     let summary: Vec<(&str, &str, &str, &str)> =
         rows.iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str(), r[4].as_str())).collect();
     assert_eq!(
@@ -119,7 +125,7 @@ fn link_writes_a_complete_report_and_exits_1_when_rows_fail() {
     let linked = emu.related("Contacts", &c1, "Deals");
     assert_eq!(linked.len(), 2);
     assert!(linked.iter().any(|(_, f)| f.get("Contact_Role").is_none()), "an empty cell is left out");
-    assert!(!Path::new(&format!("{rep}.partial")).exists());
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 2, "the CSV and the report, no temporary file");
 }
 
 #[test]
@@ -186,12 +192,14 @@ fn resume_sends_only_the_rows_that_did_not_succeed() {
     assert!(text(&out.stdout).contains("4 rows skipped"));
     let sent: Vec<String> = emu.journal().into_iter().filter(|e| e.method == "PUT").map(|e| e.body).collect();
     assert_eq!(sent, [r#"{"data":[{"External_Deal_ID":"late"}]}"#]);
+    // The carried lines first, as they were, then the new outcome: the report is complete again.
     let second = report(Path::new(&rep));
     assert_eq!(
         second.iter().map(|r| (r[0].as_str(), r[3].as_str())).collect::<Vec<_>>(),
-        [("1", "ok"), ("2", "ok"), ("3", "ok"), ("4", "ok"), ("5", "ok")]
+        [("1", "ok"), ("2", "ok"), ("4", "ok"), ("5", "ok"), ("3", "ok")]
     );
-    assert_eq!(second[0], first[0], "resumed lines are copied as they were");
+    let carried: Vec<&Vec<String>> = first.iter().filter(|r| r[3] == "ok").collect();
+    assert_eq!(second[..4].iter().collect::<Vec<_>>(), carried, "resumed lines are copied as they were");
 }
 
 #[test]
@@ -237,7 +245,7 @@ fn bad_csv_bytes_are_a_row_error_naming_row_and_column() {
         ],
     );
     assert_eq!(out.status.code(), Some(1));
-    let rows = report(Path::new(&rep));
+    let rows = by_row(report(Path::new(&rep)));
     assert_eq!((rows[1][0].as_str(), rows[1][4].as_str()), ("2", "INVALID_INPUT"));
     assert!(rows[1][5].contains("External_Deal_ID") && rows[1][5].contains("UTF-8"), "{}", rows[1][5]);
     assert_eq!((rows[0][3].as_str(), rows[2][3].as_str()), ("ok", "ok"));
@@ -309,4 +317,35 @@ fn the_demo_links_and_verifies() {
     let out = zcrm(None, &["demo", "--rows", "1000", "--latency-ms", "0"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("verified: 1000/1000"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn bad_numbers_in_flags_are_usage_errors_not_panics() {
+    let dir = Dir::new("flags");
+    let csv = dir.file("p.csv", b"External_Contact_ID,External_Deal_ID\nc0,d0\n");
+    let link = ["link", "--csv", csv.to_str().unwrap(), "--parent", "Contacts.External_Contact_ID"];
+    let link = [&link[..], &["--related", "Deals.External_Deal_ID"]].concat();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        ([&link[..], &["--timeout-secs", "-1"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--timeout-secs=-1"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--timeout-secs", "NaN"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--timeout-secs", "inf"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--timeout-secs", "1e300"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--timeout-secs", "0"]].concat(), "--timeout-secs"),
+        ([&link[..], &["--concurrency", "0"]].concat(), "concurrency"),
+        ([&link[..], &["--batch-size", "101"]].concat(), "batch_size"),
+        ([&link[..], &["--max-retries=-3"]].concat(), "--max-retries"),
+        (vec!["demo", "--rows", "18446744073709551615"], "--rows"),
+        (vec!["demo", "--rows", "0"], "--rows"),
+        (vec!["demo", "--latency-ms", "18446744073709551615"], "--latency-ms"),
+        (vec!["demo", "--concurrency", "0"], "--concurrency"),
+    ];
+    let emu = emulator(1, 1);
+    for (args, names) in cases {
+        let out = zcrm(Some(&emu), &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(names) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(emu.journal().is_empty(), "nothing sent");
 }
