@@ -36,9 +36,7 @@ pub fn install(mut exports: Object, env: Env) -> Result<()> {
 /// neither does the JS error.
 pub fn to_js(env: &Env, error: &Error) -> napi::Error {
     let message = error.to_string();
-    instance(env, error)
-        .map(napi::Error::from)
-        .unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, message))
+    instance(env, error).map(napi::Error::from).unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, message))
 }
 
 /// [`to_js`] with one more property, e.g. the partial `report` of a stopped bulk job.

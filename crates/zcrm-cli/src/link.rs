@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use zcrm_extid::bulk::{
-    BulkOptions, BulkRow, BulkSpec, BulkSummary, Cancel, PlanItem, Progress, RowMapping, RowOutcome, plan,
+    BulkOptions, BulkRow, BulkSummary, Cancel, Link, PlanItem, Progress, RowMapping, RowOutcome, plan,
 };
 use zcrm_extid::settings::{BulkSettings, ClientSettings, MappingSettings};
 use zcrm_extid::{Client, Error, InvalidInput};
@@ -61,6 +61,11 @@ pub struct LinkArgs {
     /// Rows buffered for grouping by parent.
     #[arg(long)]
     pub window: Option<usize>,
+    /// Read the CSV in file order instead of sorting it by parent first. Sorting (on disk, bounded memory) makes
+    /// every call carry up to 100 rows whatever the file's order; without it, a parent's rows share calls only
+    /// if they are within `--window` rows of each other.
+    #[arg(long)]
+    pub no_partition: bool,
 }
 
 /// Runs the command; returns the exit status.
@@ -84,9 +89,9 @@ fn fail(status: i32, message: &str) -> i32 {
     status
 }
 
-/// The validated job: spec, options and mapping; the runner's [`BulkCommand`] for linking.
+/// The validated job: operation, options and mapping; the runner's [`BulkCommand`] for linking.
 pub struct Prepared {
-    spec: BulkSpec,
+    link: Link,
     options: BulkOptions,
     mapping: RowMapping,
 }
@@ -94,7 +99,12 @@ pub struct Prepared {
 impl LinkArgs {
     /// The job's files.
     pub fn job(&self) -> Job {
-        Job { csv: self.csv.clone(), report: self.report.clone(), resume: self.resume.clone() }
+        Job {
+            csv: self.csv.clone(),
+            report: self.report.clone(),
+            resume: self.resume.clone(),
+            partition: !self.no_partition,
+        }
     }
 }
 
@@ -117,6 +127,7 @@ pub fn prepare(args: &LinkArgs) -> Result<Prepared, String> {
         related_column: args.related_column.clone(),
         // With no --field, the CSV's other columns are not sent: a CSV often carries columns for humans.
         fields: Some(fields),
+        extra: None,
     }
     .build()
     .map_err(|e| e.to_string())?;
@@ -129,7 +140,7 @@ pub fn prepare(args: &LinkArgs) -> Result<Prepared, String> {
     }
     .options()
     .map_err(|e| e.to_string())?;
-    let prepared = Prepared { spec, options, mapping };
+    let prepared = Prepared { link: Link::new(spec), options, mapping };
     let input = CsvInput::open(&args.csv)?;
     prepared.check_header(input.header()).map_err(|e| format!("{}: {}", args.csv.display(), e.message))?;
     Ok(prepared)
@@ -145,6 +156,10 @@ impl BulkCommand for Prepared {
     fn identity_columns(&self) -> [&str; 2] {
         let columns = self.mapping.required_columns();
         [columns[0], columns[1]]
+    }
+
+    fn group_column(&self) -> Option<&str> {
+        Some(self.identity_columns()[0])
     }
 
     fn check_header(&self, header: &[String]) -> Result<(), InvalidInput> {
@@ -163,11 +178,13 @@ impl BulkCommand for Prepared {
         &self,
         client: &Client,
         rows: &mut dyn Iterator<Item = Result<BulkRow, InvalidInput>>,
+        expected_rows: Option<u64>,
         on_outcome: &mut dyn FnMut(RowOutcome),
         on_progress: &mut dyn FnMut(&Progress),
         cancel: &Cancel,
     ) -> Result<BulkSummary, Error> {
-        client.link_many(&self.spec, &self.options, rows, on_outcome, on_progress, cancel)
+        let options = BulkOptions { expected_rows, ..self.options.clone() };
+        client.run_bulk(&self.link, &options, rows.enumerate(), on_outcome, on_progress, cancel)
     }
 }
 
@@ -181,10 +198,10 @@ fn dry_run(args: &LinkArgs, prepared: &Prepared, settings: &ClientSettings) -> i
         Err(e) => return fail(exit::INVALID, &e),
     };
     let header = input.0.header().to_vec();
-    let input = input.1.map(|row| runner::mapped(prepared, &header, &row));
+    let input = input.1.map(|row| ((row.number - 1) as usize, runner::mapped(prepared, &header, &row)));
     let (mut calls, mut invalid) = (0u64, 0u64);
     let mut out = std::io::stdout().lock();
-    for item in plan(&prepared.spec, &prepared.options, input) {
+    for item in plan(&prepared.link, &prepared.options, input) {
         match item {
             PlanItem::Call { rows, request } => {
                 calls += 1;

@@ -7,6 +7,7 @@ mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod partition;
 mod progress;
 mod related;
 mod report;

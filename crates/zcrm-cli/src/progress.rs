@@ -39,9 +39,9 @@ pub fn describe(c: &Counts, p: &Progress, elapsed: Duration) -> String {
         _ => String::new(),
     };
     format!(
-        "{}{of_total} completed ({} ok, {} failed); {} read, {} in flight; {rate:.0} rows/s{eta}; concurrency {}, \
-         {} retries, {} rate-limited",
-        c.completed, c.ok, c.failed, c.read, p.in_flight, p.concurrency, p.retries, p.rate_limited
+        "{}{of_total} completed ({} ok, {} failed); {} read, {} sent, {} in flight; {rate:.0} rows/s{eta}; \
+         concurrency {}, {} retries, {} rate-limited",
+        c.completed, c.ok, c.failed, c.read, p.rows_sent, p.in_flight, p.concurrency, p.retries, p.rate_limited
     )
 }
 
@@ -157,10 +157,17 @@ mod tests {
     #[test]
     fn describes_completed_rows_rate_and_eta() {
         let c = Counts { total: Some(1000), read: 400, last_row: 400, completed: 300, ok: 290, failed: 10 };
-        let p = Progress { in_flight: 100, concurrency: 4, retries: 2, rate_limited: 1, ..Progress::default() };
+        let p = Progress {
+            rows_sent: 380,
+            in_flight: 100,
+            concurrency: 4,
+            retries: 2,
+            rate_limited: 1,
+            ..Progress::default()
+        };
         assert_eq!(
             describe(&c, &p, Duration::from_secs(3)),
-            "300/1000 completed (290 ok, 10 failed); 400 read, 100 in flight; 100 rows/s, ETA 0m07s; \
+            "300/1000 completed (290 ok, 10 failed); 400 read, 380 sent, 100 in flight; 100 rows/s, ETA 0m07s; \
              concurrency 4, 2 retries, 1 rate-limited"
         );
         let unknown = Counts { total: None, ..c.clone() };

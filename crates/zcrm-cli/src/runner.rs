@@ -34,17 +34,25 @@ pub trait BulkCommand {
     /// by `--resume`).
     fn identity_columns(&self) -> [&str; 2];
 
+    /// The column whose rows share calls (the parent): the partition pass sorts the CSV by it. `None`: rows are
+    /// not grouped, so order does not matter.
+    fn group_column(&self) -> Option<&str> {
+        None
+    }
+
     /// Checks the CSV header before any row is read (every column the command needs is there).
     fn check_header(&self, header: &[String]) -> Result<(), InvalidInput>;
 
     /// The engine's row for CSV record `index` (0-based data row; errors name it as `row[index]`).
     fn map_row(&self, index: usize, header: &[String], record: &csv::StringRecord) -> Result<Self::Row, InvalidInput>;
 
-    /// Runs the engine over `rows`; each outcome carries the index of its row in `rows`, in any order.
+    /// Runs the engine over `rows` (`expected_rows` of them, if known); each outcome carries the index of its
+    /// row in `rows`, in any order.
     fn run(
         &self,
         client: &Client,
         rows: &mut dyn Iterator<Item = Result<Self::Row, InvalidInput>>,
+        expected_rows: Option<u64>,
         on_outcome: &mut dyn FnMut(RowOutcome),
         on_progress: &mut dyn FnMut(&Progress),
         cancel: &Cancel,
@@ -60,6 +68,8 @@ pub struct Job {
     pub report: Option<PathBuf>,
     /// A report to resume from (may be the report's own path).
     pub resume: Option<PathBuf>,
+    /// Sort the rows by the command's group column first ([`crate::partition`]).
+    pub partition: bool,
 }
 
 impl Job {
@@ -112,9 +122,11 @@ pub fn run<C: BulkCommand>(client: &Client, command: &C, job: &Job) -> i32 {
     }
 }
 
-/// 130 if interrupted, 1 if a row failed, else 0.
+/// 130 if interrupted, 3 if the circuit breaker stopped the job, 1 if a row failed, else 0.
 pub fn exit_status(s: &BulkSummary) -> i32 {
-    if s.cancelled {
+    if s.stopped.is_some() {
+        exit::REQUEST_FAILED
+    } else if s.cancelled {
         exit::INTERRUPTED
     } else if s.failed > 0 {
         exit::SOME_FAILED
@@ -175,8 +187,16 @@ pub fn execute<C: BulkCommand>(
             report_path.display()
         )));
     }
-    // The input is opened before the report replaces any file.
+    // The input is opened (and sorted, to a temporary directory) before the report replaces any file.
     let input_rows = input.rows().map_err(JobError::invalid)?;
+    let input_rows = input_rows.filter(|row| !resume.as_ref().is_some_and(|r| r.is_done(row.number)));
+    let (input_rows, total) = match command.group_column().filter(|_| job.partition).and_then(|c| input.column(c)) {
+        Some(column) => {
+            let (rows, n) = crate::partition::by_column(input_rows, column).map_err(JobError::invalid)?;
+            (rows, Some(n))
+        }
+        None => (Box::new(input_rows) as Box<dyn Iterator<Item = CsvRow>>, total),
+    };
     let report =
         Report::create(&report_path, |c| resume.as_ref().map_or(Ok(()), |r| r.carry(c))).map_err(JobError::invalid)?;
     let report_path = report.path().to_owned();
@@ -190,7 +210,7 @@ pub fn execute<C: BulkCommand>(
         write_error: None,
     });
     let cancel = interrupt.cancel();
-    let mut rows = input_rows.filter(|row| !resume.as_ref().is_some_and(|r| r.is_done(row.number))).map(|row| {
+    let mut rows = input_rows.map(|row| {
         let mut s = state.borrow_mut();
         let index = s.next;
         s.next += 1;
@@ -201,6 +221,7 @@ pub fn execute<C: BulkCommand>(
     let summary = command.run(
         client,
         &mut rows,
+        total,
         &mut |o| {
             let mut s = state.borrow_mut();
             let Some((row, identity)) = s.pending.remove(&o.row) else {
@@ -270,7 +291,14 @@ pub fn print_summary(verb: &str, r: &JobResult, out: &mut dyn Write) {
         let by_code: Vec<String> = r.failures.iter().map(|(c, n)| format!("{n} {c}")).collect();
         let _ = writeln!(out, "failed: {} ({})", s.failed, by_code.join(", "));
     }
-    if s.cancelled {
+    if let Some(e) = &s.stopped {
+        // One message for the cause, not its hint repeated on every row.
+        let _ = writeln!(
+            out,
+            "stopped: {e}\n  no more calls were sent after it: {} rows read but not sent are NOT_ATTEMPTED; fix the cause, then rerun with --resume",
+            s.not_attempted
+        );
+    } else if s.cancelled {
         let _ = writeln!(
             out,
             "interrupted: {} rows read but not sent are NOT_ATTEMPTED; {}",

@@ -65,6 +65,7 @@ impl BulkCommand for Scrambled {
         &self,
         _client: &Client,
         rows: &mut dyn Iterator<Item = Result<Self::Row, InvalidInput>>,
+        _expected_rows: Option<u64>,
         on_outcome: &mut dyn FnMut(RowOutcome),
         on_progress: &mut dyn FnMut(&Progress),
         _cancel: &Cancel,
@@ -80,7 +81,7 @@ impl BulkCommand for Scrambled {
                     } else {
                         let mut details = Map::new();
                         details.insert("id".into(), Value::String(format!("id-{deal}")));
-                        Ok(Success { code: "SUCCESS".into(), message: "relation added".into(), details })
+                        Ok(Success::new("SUCCESS", "relation added", details))
                     }
                 }
                 Err(e) => Err(failure(ErrorCode::InvalidInput, &e.to_string())),
@@ -91,7 +92,13 @@ impl BulkCommand for Scrambled {
                 summary.failed += 1;
             }
             let (parent, key) = rows[i].as_ref().map_or((String::new(), None), |(c, d)| (c.clone(), Some(d.clone())));
-            on_outcome(RowOutcome { row: i, parent, key, outcome: Outcome { index: i, result }, attempts: 1 });
+            on_outcome(RowOutcome {
+                row: i,
+                parent: parent.into(),
+                key,
+                outcome: Outcome { index: i, result },
+                attempts: 1,
+            });
             on_progress(&Progress::default());
         }
         Ok(summary)
@@ -141,7 +148,7 @@ fn lines(path: &Path) -> Vec<Vec<String>> {
 }
 
 fn run(command: &Scrambled, csv: &Path, resume: Option<&Path>) -> Result<JobResult, super::JobError> {
-    let job = Job { csv: csv.to_owned(), report: None, resume: resume.map(Path::to_owned) };
+    let job = Job { csv: csv.to_owned(), report: None, resume: resume.map(Path::to_owned), partition: false };
     execute(&client(), command, &job, &Interrupt::new())
 }
 
@@ -268,7 +275,7 @@ fn a_report_that_would_replace_the_input_is_refused() {
     let csv = csv_of(&dir.0, &["d0", "d1"]);
     let before = std::fs::read(&csv).unwrap();
     let command = Scrambled::new(reversed);
-    let job = Job { csv: csv.clone(), report: Some(dir.0.join(".").join("pairs.csv")), resume: None };
+    let job = Job { csv: csv.clone(), report: Some(dir.0.join(".").join("pairs.csv")), resume: None, partition: false };
     let e = execute(&client(), &command, &job, &Interrupt::new()).err().expect("refused");
     assert!(e.message.contains("would replace the input CSV"), "{}", e.message);
     assert_eq!(std::fs::read(&csv).unwrap(), before);
