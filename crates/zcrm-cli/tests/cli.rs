@@ -351,3 +351,47 @@ fn bad_numbers_in_flags_are_usage_errors_not_panics() {
     }
     assert!(emu.journal().is_empty(), "nothing sent");
 }
+
+#[test]
+fn a_wrong_secret_stops_the_job_with_exit_3_and_one_message() {
+    let emu = emulator(20, 2_000);
+    let dir = Dir::new("wrong-secret");
+    let mut rows = String::from("External_Contact_ID,External_Deal_ID\n");
+    for i in 0..2_000 {
+        rows.push_str(&format!("c{},d{i}\n", i % 20));
+    }
+    let csv = dir.file("pairs.csv", rows.as_bytes());
+    let rep = dir.path("report.csv");
+    let (id, _, refresh) = Emulator::default_credentials();
+    let out = Command::new(env!("CARGO_BIN_EXE_zcrm"))
+        .env_clear()
+        .env("ZOHO_CLIENT_ID", id)
+        .env("ZOHO_CLIENT_SECRET", "not-the-secret")
+        .env("ZOHO_REFRESH_TOKEN", refresh)
+        .env("ZOHO_BASE_URL", emu.base_url())
+        .env("ZOHO_ACCOUNTS_URL", emu.accounts_url())
+        .args([
+            "link",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--parent",
+            "Contacts.External_Contact_ID",
+            "--related",
+            "Deals.External_Deal_ID",
+            "--report",
+            &rep,
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert_eq!(stdout.matches("hint:").count(), 1, "one message, not one per row: {stdout}");
+    assert!(stdout.contains("stopped:") && stdout.contains("--resume"), "{stdout}");
+    assert!(!format!("{stdout}{stderr}").contains("not-the-secret"), "the secret is never printed");
+    let st = emu.stats();
+    assert!(st.tokens_issued + st.token_errors <= 2, "{} token requests", st.tokens_issued + st.token_errors);
+    assert_eq!(st.api_calls, 0);
+    let lines = report(Path::new(&rep));
+    assert_eq!(lines.len(), 2_000, "every row has its line");
+    assert!(lines.iter().all(|l| l[4] == "OAUTH_INVALID_CLIENT" || l[4] == "NOT_ATTEMPTED"));
+}

@@ -152,8 +152,11 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
             c.sent.fetch_add(rows, Ordering::Relaxed);
         }
         let result = shared.client.send_once(call);
-        calls += 1;
-        c.calls.fetch_add(1, Ordering::Relaxed);
+        // A refusal by the token endpoint never reached the API: it is not a call.
+        if !matches!(&result, Err(f) if f.error.kind() == crate::error::ErrorKind::Auth) {
+            calls += 1;
+            c.calls.fetch_add(1, Ordering::Relaxed);
+        }
         let failed: AttemptError = match result {
             Ok(output) => {
                 drop(held);
