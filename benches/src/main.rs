@@ -11,6 +11,7 @@
 
 mod emulator;
 mod measure;
+mod shapes;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -77,6 +78,39 @@ enum Scenario {
     /// Peak RSS of `zcrm link` on a generated CSV.
     Rss {
         #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+    },
+    /// Shuffled input (100 rows per parent) through the library and `zcrm link`, as a share of the limit.
+    Shuffled {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+    },
+    /// Peak RSS of `zcrm link` on a shuffled CSV.
+    RssShuffled {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+    },
+    /// `kill -9` of `zcrm link` at a random point, then `--resume`.
+    Kill9 {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+    },
+    /// A wrong client secret: exit 3 at once, few token requests.
+    WrongSecret {
+        #[arg(long, default_value_t = 2_000)]
+        rows: usize,
+    },
+    /// Tokens of 1 s against Zoho's token limit, time scaled down.
+    Throttle {
+        #[arg(long, default_value_t = 30)]
+        scale: u64,
+        #[arg(long, default_value_t = 16_000)]
         rows: usize,
     },
 }
@@ -406,12 +440,18 @@ fn main() {
         Scenario::All { smoke } => {
             let (rows, calls, rss_rows) = if smoke { (5_000, 500, 20_000) } else { (100_000, 5_000, 1_000_000) };
             // Evaluate every scenario, then combine: a miss does not hide the others.
+            let (scale, throttle_rows) = if smoke { (60, 4_000) } else { (30, 16_000) };
             let results = [
                 throughput(rows, 50, 10, false),
                 throughput(rows, 50, 10, true),
                 cpu(rows * 3),
                 overhead(calls),
                 rss(rss_rows),
+                shapes::shuffled(rows, 50, 10),
+                shapes::rss_shuffled(rss_rows),
+                shapes::kill9(rows, 50),
+                shapes::wrong_secret(2_000),
+                shapes::throttle(scale, throttle_rows),
             ];
             results.iter().all(|r| *r)
         }
@@ -421,6 +461,11 @@ fn main() {
         Scenario::Overhead { calls } => overhead(calls),
         Scenario::Rss { rows } => rss(rows),
         Scenario::Micro { calls } => micro(calls),
+        Scenario::Shuffled { rows, latency_ms, concurrency } => shapes::shuffled(rows, latency_ms, concurrency),
+        Scenario::RssShuffled { rows } => shapes::rss_shuffled(rows),
+        Scenario::Kill9 { rows, latency_ms } => shapes::kill9(rows, latency_ms),
+        Scenario::WrongSecret { rows } => shapes::wrong_secret(rows),
+        Scenario::Throttle { scale, rows } => shapes::throttle(scale, rows),
     };
     // Targets are reported, not enforced (a miss on a noisy 2-core machine is data, not a failure); the exit
     // status fails only when a job lost or corrupted rows.

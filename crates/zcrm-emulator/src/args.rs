@@ -30,9 +30,12 @@ pub struct EmulatorArgs {
     /// Lifetime of minted access tokens, seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_lifetime: u64,
-    /// Access tokens per refresh token per 10 minutes before "Access Denied".
+    /// Access tokens per refresh token per throttle window before "Access Denied".
     #[arg(long, default_value_t = 10)]
     pub token_throttle: usize,
+    /// The token throttle's window, seconds (Zoho's is 10 minutes; shorter to wait a throttle out in tests).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub token_throttle_window: u64,
     /// Add generated records: Module.Field=PREFIX:COUNT adds COUNT records whose Field is PREFIX0, PREFIX1, ...
     /// (repeatable), e.g. --generate Deals.External_Deal_ID=d:1000000.
     #[arg(long, value_name = "MODULE.FIELD=PREFIX:COUNT")]
@@ -76,6 +79,7 @@ impl EmulatorArgs {
             credits: self.credits,
             token_lifetime_secs: Some(self.token_lifetime),
             token_throttle: Some(self.token_throttle),
+            token_throttle_window_secs: Some(self.token_throttle_window),
             journal: Some(self.journal),
             ..EmulatorSettings::default()
         }

@@ -83,8 +83,10 @@ pub struct EmulatorSettings {
     pub credits: Option<u64>,
     /// Lifetime of minted access tokens, seconds.
     pub token_lifetime_secs: Option<u64>,
-    /// Tokens per refresh token per 10 minutes.
+    /// Tokens per refresh token per throttle window.
     pub token_throttle: Option<usize>,
+    /// The throttle window, seconds (default 600).
+    pub token_throttle_window_secs: Option<u64>,
     /// Requests kept in the journal.
     pub journal: Option<usize>,
     /// The initial state as seed JSON (the built-in seed if unset).
@@ -111,6 +113,7 @@ impl EmulatorSettings {
         c.credits = self.credits.or(c.credits);
         c.token_lifetime = self.token_lifetime_secs.map_or(c.token_lifetime, Duration::from_secs);
         c.token_throttle = self.token_throttle.unwrap_or(c.token_throttle);
+        c.token_throttle_window = self.token_throttle_window_secs.map_or(c.token_throttle_window, Duration::from_secs);
         c.journal_capacity = self.journal.unwrap_or(c.journal_capacity);
         Ok(c)
     }

@@ -58,6 +58,8 @@ pub struct Stats {
     pub max_in_flight: u64,
     /// Credits used.
     pub credits_used: u64,
+    /// Records received in the `data` of calls that passed the limits (a record sent twice counts twice).
+    pub records_received: u64,
 }
 
 pub(crate) struct Shared {
@@ -189,6 +191,7 @@ impl Shared {
                 );
             }
             st.api_calls += 1;
+            st.records_received += prepared.records as u64;
             st.credits_used += 1;
             st.credits_used
         };

@@ -22,7 +22,9 @@
 //!   [`TokenPolicy::throttle_wait_max`]); callers get the throttle error at once, with the time left
 //!   ([`TokenSource::throttled_for`]), unless the current token is still good. A refusal that cannot pass by
 //!   waiting (`invalid_client`, `invalid_code`, ...) is answered from memory for [`TokenPolicy::refusal_memory`]
-//!   instead of asking again for every call.
+//!   instead of asking again for every call. And the client itself never makes more than
+//!   [`TokenPolicy::max_requests`] token requests per [`TokenPolicy::request_window`] (10 per 10 minutes, as
+//!   Zoho allows): a caller beyond that waits as for a throttle, so a process cannot lock its user out.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -127,6 +129,8 @@ struct State {
     throttle_wait: Option<Duration>,
     /// The next token replaces one the API refused.
     replacing: bool,
+    /// When recent token requests were made (within [`TokenPolicy::request_window`]).
+    requests: std::collections::VecDeque<Instant>,
 }
 
 /// The longest token lifetime believed (24 h); Zoho's access tokens live 1 h.
@@ -142,6 +146,11 @@ pub struct TokenPolicy {
     /// A refusal that waiting cannot fix (`invalid_client`, `invalid_code`) is repeated from memory this long.
     /// Default 30 s.
     pub refusal_memory: Duration,
+    /// At most this many token requests per [`TokenPolicy::request_window`] (default 10, Zoho's limit per
+    /// refresh token); more wait, as if throttled.
+    pub max_requests: usize,
+    /// The window of [`TokenPolicy::max_requests`] (default 10 minutes).
+    pub request_window: Duration,
 }
 
 impl Default for TokenPolicy {
@@ -150,6 +159,8 @@ impl Default for TokenPolicy {
             throttle_wait: Duration::from_secs(60),
             throttle_wait_max: Duration::from_secs(600),
             refusal_memory: Duration::from_secs(30),
+            max_requests: 10,
+            request_window: Duration::from_secs(600),
         }
     }
 }
@@ -232,6 +243,37 @@ impl TokenSource {
                 }
                 continue;
             }
+            // Zoho allows about 10 tokens per refresh token in 10 minutes: never ask more often than the policy
+            // says, whatever asks (short lifetimes, tokens refused by the API).
+            let window = self.policy.request_window;
+            while st.requests.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                st.requests.pop_front();
+            }
+            if st.requests.len() >= self.policy.max_requests.max(1) {
+                let until = st.requests.front().map_or(now, |t| *t + window);
+                let e = Error::Auth {
+                    status: 0,
+                    code: ErrorCode::OauthThrottled,
+                    error: "client token budget".to_owned(),
+                    description: Some(format!(
+                        "{} token requests in the last {} s; the next is allowed in {} s",
+                        st.requests.len(),
+                        window.as_secs(),
+                        until.saturating_duration_since(now).as_secs()
+                    )),
+                    hint: Some(format!(
+                        "the client asks for at most {} access tokens per {} s, as Zoho allows; reuse one client per process",
+                        self.policy.max_requests,
+                        window.as_secs()
+                    )),
+                };
+                st.refused = Some((until, e.clone()));
+                match usable {
+                    Some(token) => return Ok(token),
+                    None => return Err(e),
+                }
+            }
+            st.requests.push_back(now);
             // This thread refreshes.
             st.refreshing = true;
             drop(st);
@@ -493,6 +535,41 @@ mod tests {
                 .to_string()
                 .contains("data centre")
         );
+    }
+
+    /// A token endpoint that hands out tokens of `lifetime` seconds and counts the requests.
+    #[derive(Debug)]
+    struct Endpoint {
+        lifetime: u64,
+        requests: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Transport for Endpoint {
+        fn send(&self, _: HttpRequest<'_>) -> Result<crate::transport::HttpResponse> {
+            let n = self.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(crate::transport::HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: format!(r#"{{"access_token":"t{n}","expires_in":{}}}"#, self.lifetime).into_bytes(),
+            })
+        }
+    }
+
+    #[test]
+    fn the_client_never_asks_for_more_tokens_than_its_budget() {
+        let endpoint = Endpoint { lifetime: 0, requests: 0.into() };
+        let policy = TokenPolicy { max_requests: 3, ..TokenPolicy::default() };
+        let source = TokenSource::with_policy(
+            Credentials::refresh_token("id", "secret", "refresh"),
+            &BaseUrl::parse("https://accounts.zoho.com").unwrap(),
+            policy,
+        );
+        // Tokens of 0 s are never usable: every get() would ask again without the budget.
+        let results: Vec<_> = (0..20).map(|_| source.get(&endpoint)).collect();
+        assert_eq!(endpoint.requests.load(std::sync::atomic::Ordering::SeqCst), 3);
+        let refused = results.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::OauthThrottled);
+        assert!(source.throttled_for().is_some_and(|d| d > Duration::from_secs(500)));
     }
 
     #[test]
