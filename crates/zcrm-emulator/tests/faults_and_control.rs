@@ -551,7 +551,8 @@ fn config_get_patch_and_bad_patches() {
             "latency_ms",
             "sub_concurrency",
             "token_lifetime_secs",
-            "token_throttle"
+            "token_throttle",
+            "token_throttle_window_secs"
         ]
     );
     let r = control(&emu, "PATCH", "config", Some(&json!({"sub_concurrency": 3, "latency_max_ms": 5})));

@@ -144,7 +144,7 @@ mod tests {
         assert!(!parent.is_cancelled());
         parent.cancel();
         assert!(parent.child().is_cancelled());
-        assert!(parent.child().sleep(Duration::from_secs(60)) == false);
+        assert!(!parent.child().sleep(Duration::from_secs(60)));
         assert!(Cancel::new().sleep(Duration::from_millis(1)));
     }
 
