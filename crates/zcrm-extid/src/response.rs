@@ -283,7 +283,9 @@ pub fn parse_outcomes(status: u16, content_type: Option<&str>, body: &[u8], expe
     }
     // Fast path: the usual well-formed `data` array, parsed straight into typed items (no intermediate
     // `Value` tree). Anything else takes the general path below, which handles every shape.
-    if let Ok(envelope) = serde_json::from_slice::<TypedEnvelope>(body)
+    // The body is checked as UTF-8 once (a fast scan for ASCII), so the parser does not check every string.
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Ok(envelope) = serde_json::from_str::<TypedEnvelope>(text)
         && envelope.data.len() == expected
     {
         return Ok(envelope

@@ -236,8 +236,9 @@ fn short_lived_tokens_are_refreshed_ahead_of_expiry() {
     let c = client(&emu);
     let req = case_a(vec![json!({"External_Deal_ID": "extdeal3"})]);
     c.update_related(&req).unwrap();
-    // A 7 s token is not handed out in its last 5 s, so the next call refreshes first instead of getting a 401.
-    std::thread::sleep(Duration::from_millis(2200));
+    // A 7 s token is refreshed a fifth of its life (1.4 s) before it expires, and not handed out in its last
+    // tenth: after 6 s the next call refreshes first instead of getting a 401.
+    std::thread::sleep(Duration::from_millis(6000));
     c.update_related(&req).unwrap();
     assert_eq!(emu.stats().tokens_issued, 2);
     assert!(emu.journal().iter().all(|e| e.status != 401), "no call was rejected");

@@ -211,13 +211,11 @@ pub(super) fn run<O: Operation>(
             while let Ok(finished) = next {
                 outstanding -= 1;
                 outstanding_rows -= finished.batch.items.len();
-                let group = finished.batch.group.clone();
-                let keys: Vec<String> = finished.batch.items.iter().map(|i| i.key.clone()).collect();
+                window.release(&finished.batch.group, finished.batch.items.iter().map(|i| i.key.as_str()));
                 let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 for o in outcomes_of(finished, cause.as_ref()) {
                     emit(o, &mut tally);
                 }
-                window.release(&group, keys.into_iter());
                 window.retry_blocked(batch_size);
                 next = done_rx.try_recv().map_err(|_| ());
             }

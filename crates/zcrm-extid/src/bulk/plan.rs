@@ -55,7 +55,7 @@ where
     std::iter::from_fn(move || {
         loop {
             if let Some(mut batch) = window.take_ready() {
-                window.release(&batch.group, batch.items.iter().map(|i| i.key.clone()));
+                window.release(&batch.group, batch.items.iter().map(|i| i.key.as_str()));
                 window.retry_blocked(batch_size);
                 let rows = batch.items.iter().map(|i| i.row).collect();
                 let data = batch.items.iter_mut().filter_map(|i| i.data.take()).collect();
