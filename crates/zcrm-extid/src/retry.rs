@@ -65,7 +65,7 @@ pub fn is_retryable(error: &Error) -> bool {
             *status == 429 || *status >= 500 || matches!(code, ErrorCode::TooManyRequests | ErrorCode::InternalError)
         }
         Error::UnexpectedResponse { status, .. } | Error::Auth { status, .. } => *status == 429 || *status >= 500,
-        Error::InvalidInput(_) | Error::InvalidConfig { .. } => false,
+        Error::InvalidInput(_) | Error::InvalidConfig { .. } | Error::ApiDomainMismatch { .. } => false,
     }
 }
 
