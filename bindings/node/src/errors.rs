@@ -56,8 +56,8 @@ pub fn to_js(env: &Env, error: &Error) -> napi::Error {
             "InvalidInput"
         }
         ErrorKind::InvalidConfig => {
-            if let Error::InvalidConfig { setting, .. } = error {
-                f.insert("setting".into(), setting.clone().into());
+            if let Some(setting) = error.setting() {
+                f.insert("setting".into(), setting.into());
             }
             "InvalidConfig"
         }
