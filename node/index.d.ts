@@ -251,6 +251,11 @@ export interface ClientConfig {
   readTimeoutMs?: number
   /** Retries of 429 / 5xx / transport failures (0 disables). */
   maxRetries?: number
+  /**
+   * `none`, `env` (default: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`) or a proxy URL
+   * (`http://user:password@proxy:3128`); loopback never goes through a proxy.
+   */
+  proxy?: string
 }
 
 /** What `JSON.stringify(client)` shows. */

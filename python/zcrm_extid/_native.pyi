@@ -41,6 +41,7 @@ class Client:
         connect_timeout: Optional[float] = None,
         read_timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        proxy: Optional[str] = None,
     ) -> Client: ...
     @staticmethod
     def from_env() -> Client: ...

@@ -9,7 +9,9 @@ Every error is a :class:`ZcrmError` with ``code`` (Zoho's code, e.g. ``INVALID_D
 
     ZcrmError
     +-- InvalidInputError (also ValueError)      nothing was sent; .argument, .index, .field, .location
-    +-- InvalidConfigError (also ValueError)     the client settings are unusable; .setting
+    +-- InvalidConfigError (also ValueError)     the client settings are unusable; .setting (code INVALID_CONFIG,
+    |                                            or API_DOMAIN_MISMATCH: an explicit data centre or environment
+    |                                            disagrees with the token's api_domain; .details has both values)
     +-- ApiError                                 Zoho answered with an error object; .hint
     |   +-- InvalidDataError                     INVALID_DATA
     |   +-- MandatoryNotFoundError               MANDATORY_NOT_FOUND

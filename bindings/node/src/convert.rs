@@ -148,6 +148,9 @@ pub struct ClientConfig {
     pub read_timeout_ms: Option<f64>,
     /// Retries of 429 / 5xx / transport failures (0 disables).
     pub max_retries: Option<f64>,
+    /// `none`, `env` (default: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`) or a proxy URL
+    /// (`http://user:password@proxy:3128`); loopback never goes through a proxy.
+    pub proxy: Option<String>,
 }
 
 /// Authenticate with a ready access token (a 401 is final: it cannot be refreshed).
@@ -191,6 +194,7 @@ pub fn client_settings(value: Unknown) -> CoreResult<ClientSettings> {
         connect_timeout: millis(config.connect_timeout_ms, "connect_timeout")?,
         read_timeout: millis(config.read_timeout_ms, "read_timeout")?,
         max_retries: count(config.max_retries, "max_retries")?.map(|n| n.min(u32::MAX.into()) as u32),
+        proxy: config.proxy,
     })
 }
 

@@ -73,8 +73,8 @@ fn instance<'e>(env: &'e Env, error: &Error) -> Result<Unknown<'e>> {
             "InvalidInput"
         }
         ErrorKind::InvalidConfig => {
-            if let Error::InvalidConfig { setting, .. } = error {
-                f.insert("setting".into(), setting.clone().into());
+            if let Some(setting) = error.setting() {
+                f.insert("setting".into(), setting.into());
             }
             "InvalidConfig"
         }

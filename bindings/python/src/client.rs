@@ -48,7 +48,7 @@ impl Client {
     #[pyo3(signature = (
         access_token=None, *, client_id=None, client_secret=None, refresh_token=None, data_center=None,
         environment=None, api_version=None, base_url=None, accounts_url=None, connect_timeout=None,
-        read_timeout=None, max_retries=None,
+        read_timeout=None, max_retries=None, proxy=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -65,6 +65,7 @@ impl Client {
         connect_timeout: Option<f64>,
         read_timeout: Option<f64>,
         max_retries: Option<u32>,
+        proxy: Option<String>,
     ) -> PyResult<Self> {
         let build = || {
             ClientSettings {
@@ -80,6 +81,7 @@ impl Client {
                 connect_timeout: convert::seconds(connect_timeout, "connect_timeout")?,
                 read_timeout: convert::seconds(read_timeout, "read_timeout")?,
                 max_retries,
+                proxy,
             }
             .build()
         };
@@ -87,7 +89,7 @@ impl Client {
     }
 
     /// A client from `ZOHO_ACCESS_TOKEN` (or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`),
-    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`.
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`.
     #[staticmethod]
     fn from_env(py: Python<'_>) -> PyResult<Self> {
         ClientSettings::from_env().build().map(|inner| Client { inner }).map_err(|e| to_py_err(py, e))

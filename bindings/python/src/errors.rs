@@ -47,10 +47,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             module.getattr("InvalidInputError")?
         }
         ErrorKind::InvalidConfig => {
-            if let Error::InvalidConfig { setting, message } = err {
-                kw.set_item("setting", setting)?;
-                kw.set_item("message", message)?;
-            }
+            kw.set_item("setting", err.setting())?;
+            kw.set_item("message", err.message())?;
             module.getattr("InvalidConfigError")?
         }
         ErrorKind::Api => {

@@ -24,6 +24,10 @@ pub struct ConnectArgs {
     /// Accounts URL override [env: ZOHO_ACCOUNTS_URL].
     #[arg(long, global = true)]
     pub accounts_url: Option<String>,
+    /// Proxy: none, env (default: HTTPS_PROXY / ALL_PROXY with NO_PROXY) or http://[user:password@]host:port;
+    /// loopback never goes through a proxy [env: ZOHO_PROXY].
+    #[arg(long, global = true)]
+    pub proxy: Option<String>,
     /// Retries of 429 / 5xx / dropped connections / timeouts.
     #[arg(long, global = true)]
     pub max_retries: Option<u32>,
@@ -56,6 +60,7 @@ impl ConnectArgs {
         s.api_version = pick(&self.api_version, s.api_version);
         s.base_url = pick(&self.base_url, s.base_url);
         s.accounts_url = pick(&self.accounts_url, s.accounts_url);
+        s.proxy = pick(&self.proxy, s.proxy);
         s.max_retries = self.max_retries.or(s.max_retries);
         s.read_timeout = self.timeout_secs.or(s.read_timeout);
         s

@@ -85,7 +85,7 @@ pub fn run(args: &LinkArgs, connect: &ConnectArgs) -> i32 {
 }
 
 fn fail(status: i32, message: &str) -> i32 {
-    eprintln!("zcrm: {message}");
+    eprintln!("zcrm: {}", zcrm_extid::redact::escape_text(message));
     status
 }
 
@@ -211,7 +211,7 @@ fn dry_run(args: &LinkArgs, prepared: &Prepared, settings: &ClientSettings) -> i
             }
             PlanItem::Invalid { row, error } => {
                 invalid += 1;
-                eprintln!("zcrm: row {}: {}", row + 1, error.message);
+                eprintln!("zcrm: row {}: {}", row + 1, zcrm_extid::redact::escape_text(&error.message));
             }
         }
     }

@@ -105,6 +105,6 @@ pub fn run(args: &UpdateArgs, connect: &ConnectArgs) -> i32 {
 }
 
 fn fail(status: i32, message: &str) -> i32 {
-    eprintln!("zcrm: {message}");
+    eprintln!("zcrm: {}", zcrm_extid::redact::escape_text(message));
     status
 }

@@ -36,6 +36,12 @@ pub struct EmulatorConfig {
     pub max_body: usize,
     /// Requests kept in the journal (the oldest are dropped).
     pub journal_capacity: usize,
+    /// Most connections open at once (see [`crate::serve`]: the longest-idle one is closed to make room).
+    pub max_connections: usize,
+    /// Time for a whole request to arrive once it started (408 after it).
+    pub request_timeout: Duration,
+    /// Time a connection may stay open without a request.
+    pub idle_timeout: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -53,6 +59,9 @@ impl Default for EmulatorConfig {
             token_throttle_window: Duration::from_secs(600),
             max_body: 10 << 20,
             journal_capacity: 10_000,
+            max_connections: crate::http::Limits::default().max_connections,
+            request_timeout: crate::http::Limits::default().request_timeout,
+            idle_timeout: crate::http::Limits::default().idle_timeout,
         }
     }
 }

@@ -1,18 +1,13 @@
-//! A small HTTP/1.1 server on `std::net`: thread per connection, keep-alive, `Content-Length` and chunked
-//! bodies, `Expect: 100-continue`, hard limits on every input, and one ability general-purpose servers do not
-//! offer: answering a request by dropping the connection (a fault the emulator must be able to inject).
+//! HTTP/1.1 messages for the emulator's server ([`crate::serve`]): requests with keep-alive, `Content-Length`
+//! and chunked bodies, `Expect: 100-continue`, hard limits on every input, and responses; plus one ability
+//! general-purpose servers do not offer: answering a request by dropping the connection (a fault the emulator
+//! must be able to inject).
 //!
 //! Limits: request line 8 KiB, 100 headers of 8 KiB each, body [`Limits::max_body`] (10 MiB by default; larger
 //! bodies get a Zoho-shaped 413; up to 64 MiB of such a body is read and discarded first, so the client, which
-//! is usually still sending, sees the 413 rather than a reset), [`Limits::max_connections`] open connections (more are
-//! closed on accept), and a read timeout on every socket read, so idle, slow or truncated clients cannot wedge it.
+//! is usually still sending, sees the 413 rather than a reset). Time and connection limits: [`Limits`].
 
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::io::{self, BufRead, Read, Write};
 use std::time::Duration;
 
 /// A parsed request.
@@ -85,116 +80,38 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> Reply;
 }
 
-/// Input limits.
+/// Input limits and connection handling (see [`crate::serve`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest body accepted.
     pub max_body: usize,
-    /// Most connections open at once.
+    /// Most connections open at once. At the cap, the connection idle (or stuck reading a request) the longest
+    /// is closed to make room; if every connection is busy in a handler, the new one is answered 503 and closed.
     pub max_connections: usize,
-    /// Timeout of each socket read (idle keep-alive connections are closed after it).
-    pub read_timeout: Duration,
+    /// The whole request (request line, headers, body) must arrive within this time of its first byte, however
+    /// it trickles in; otherwise it is answered 408 and the connection closed. Also the write timeout.
+    pub request_timeout: Duration,
+    /// A keep-alive connection (or a new one) with no request for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 10 << 20, max_connections: 4096, read_timeout: Duration::from_secs(30) }
+        Limits {
+            max_body: 10 << 20,
+            max_connections: 1024,
+            request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
     }
 }
 
-const MAX_LINE: usize = 8 << 10;
+pub(crate) const MAX_LINE: usize = 8 << 10;
 const MAX_HEADERS: usize = 100;
-/// An oversized body up to this size is read and discarded before the 413 is written.
-const DRAIN_CAP: usize = 64 << 20;
 
-/// A running server; stops (and closes every connection) when dropped.
-pub struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    conns: Arc<Mutex<HashMap<u64, TcpStream>>>,
-    accept_thread: Option<thread::JoinHandle<()>>,
-}
+pub use crate::serve::Server;
 
-impl Server {
-    /// Binds `addr` and serves `handler` on a background thread.
-    pub fn start(addr: SocketAddr, handler: Arc<dyn Handler>, limits: Limits) -> io::Result<Server> {
-        Server::from_listener(TcpListener::bind(addr)?, handler, limits)
-    }
-
-    /// Serves `handler` on an already bound `listener` (so a caller can learn the port before serving, without
-    /// releasing it in between).
-    pub fn from_listener(listener: TcpListener, handler: Arc<dyn Handler>, limits: Limits) -> io::Result<Server> {
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let conns: Arc<Mutex<HashMap<u64, TcpStream>>> = Arc::default();
-        let (stop2, conns2) = (stop.clone(), conns.clone());
-        let accept_thread = thread::Builder::new()
-            .name("zcrm-emulator-accept".into())
-            .spawn(move || accept_loop(listener, handler, limits, stop2, conns2))?;
-        Ok(Server { addr, stop, conns, accept_thread: Some(accept_thread) })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept().
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept_thread.take() {
-            let _ = t.join();
-        }
-        for (_, s) in self.conns.lock().unwrap_or_else(|p| p.into_inner()).drain() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    handler: Arc<dyn Handler>,
-    limits: Limits,
-    stop: Arc<AtomicBool>,
-    conns: Arc<Mutex<HashMap<u64, TcpStream>>>,
-) {
-    let open = Arc::new(AtomicUsize::new(0));
-    let next_id = AtomicU64::new(0);
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
-            // EMFILE and friends: back off a little instead of spinning.
-            thread::sleep(Duration::from_millis(5));
-            continue;
-        };
-        if open.load(Ordering::SeqCst) >= limits.max_connections {
-            let _ = stream.shutdown(Shutdown::Both);
-            continue;
-        }
-        let id = next_id.fetch_add(1, Ordering::Relaxed);
-        if let Ok(clone) = stream.try_clone() {
-            conns.lock().unwrap_or_else(|p| p.into_inner()).insert(id, clone);
-        }
-        open.fetch_add(1, Ordering::SeqCst);
-        let (handler, open2, conns2) = (handler.clone(), open.clone(), conns.clone());
-        let spawned = thread::Builder::new().name("zcrm-emulator-conn".into()).stack_size(512 << 10).spawn(move || {
-            serve_connection(stream, &*handler, limits);
-            conns2.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-            open2.fetch_sub(1, Ordering::SeqCst);
-        });
-        if spawned.is_err() {
-            open.fetch_sub(1, Ordering::SeqCst);
-            conns.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        }
-    }
-}
-
-enum ReadError {
+pub(crate) enum ReadError {
     /// Clean end of stream before a request started.
     Closed,
     /// I/O error or timeout: just close.
@@ -203,64 +120,6 @@ enum ReadError {
     Bad(&'static str),
     /// Body over the limit: answer 413 (after reading away up to `drain` body bytes) and close.
     TooLarge { limit: usize, drain: usize },
-}
-
-fn serve_connection(stream: TcpStream, handler: &dyn Handler, limits: Limits) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(limits.read_timeout));
-    let _ = stream.set_write_timeout(Some(limits.read_timeout));
-    let Ok(write_half) = stream.try_clone() else { return };
-    let mut writer = io::BufWriter::with_capacity(16 << 10, write_half);
-    let mut reader = BufReader::with_capacity(16 << 10, stream);
-    loop {
-        match read_request(&mut reader, &mut writer, limits.max_body) {
-            Ok((request, keep_alive)) => match handler.handle(request) {
-                Reply::Respond(response) => {
-                    if write_response(&mut writer, &response, keep_alive).is_err() || !keep_alive {
-                        break;
-                    }
-                }
-                Reply::Drop => break,
-            },
-            Err(ReadError::Closed | ReadError::Io) => break,
-            Err(ReadError::Bad(why)) => {
-                let body = zoho_error("INVALID_REQUEST", why, serde_json::json!({}));
-                let _ = write_response(&mut writer, &Response::json(400, &body), false);
-                break;
-            }
-            Err(ReadError::TooLarge { limit, drain }) => {
-                drain_briefly(&mut reader, drain);
-                let body = zoho_error(
-                    "LIMIT_EXCEEDED",
-                    "the request body is too large",
-                    serde_json::json!({"limit": limit, "unit": "bytes"}),
-                );
-                let _ = write_response(&mut writer, &Response::json(413, &body), false);
-                break;
-            }
-        }
-    }
-    let _ = reader.get_ref().shutdown(Shutdown::Both);
-}
-
-/// Reads and discards up to `n` (at most [`DRAIN_CAP`]) bytes for at most two seconds, so that a client still
-/// sending an oversized body gets to read the 413 instead of a connection reset.
-fn drain_briefly(reader: &mut BufReader<TcpStream>, n: usize) {
-    if n == 0 || n > DRAIN_CAP {
-        return;
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    let _ = reader.get_ref().set_read_timeout(Some(Duration::from_millis(200)));
-    let mut left = n;
-    let mut chunk = [0u8; 16 << 10];
-    while left > 0 && std::time::Instant::now() < deadline {
-        match reader.read(&mut chunk[..left.min(16 << 10)]) {
-            Ok(0) => break,
-            Ok(k) => left -= k,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
-            Err(_) => break,
-        }
-    }
 }
 
 /// `{"code","details","message","status":"error"}`.
@@ -286,7 +145,7 @@ fn read_line(reader: &mut impl BufRead, first: bool) -> Result<Vec<u8>, ReadErro
     Ok(line)
 }
 
-fn read_request(
+pub(crate) fn read_request(
     reader: &mut impl BufRead,
     writer: &mut impl Write,
     max_body: usize,
@@ -394,6 +253,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         413 => "Request Entity Too Large",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -404,7 +264,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_response(writer: &mut impl Write, response: &Response, keep_alive: bool) -> io::Result<()> {
+pub(crate) fn write_response(writer: &mut impl Write, response: &Response, keep_alive: bool) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     for (n, v) in &response.headers {
         // Never let a header value break the framing.

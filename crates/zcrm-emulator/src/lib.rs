@@ -11,10 +11,14 @@
 //!   records ([`related_read`]), and metadata routes ([`metadata`]).
 //! * **Limits**: concurrency (edition presets), sub-concurrency, daily credits, `X-API-CREDITS-REMAINING`
 //!   ([`server`]).
+//! * **Security**: the journal masks secrets ([`journal`]); token replies can name a Zoho-shaped `api_domain`
+//!   ([`Runtime::api_domain`]) so a client's choice of host can be tested end to end.
 //! * **Faults**: statuses, HTML 502s, malformed JSON, dropped connections, latency ([`faults`]); control under
 //!   `/__emulator/` ([`control`]) and the same from Rust ([`Emulator`]).
 //!
-//! The emulator reuses the client crate's name validation and `X-EXTERNAL` parser, so the rules exist once.
+//! The emulator reads what clients send with its own parsers ([`wire`]), written from the spec, never the client
+//! crate's: a bug in the client's encoder cannot hide behind the same bug here. Its HTTP server ([`serve`])
+//! bounds every request in time and every client in connections, so a slow or idle flood cannot wedge it.
 //!
 //! ```
 //! use zcrm_emulator::{Emulator, EmulatorConfig, Fault};
@@ -52,6 +56,7 @@ pub mod oauth;
 pub mod related_put;
 pub mod related_read;
 pub mod seed;
+pub mod serve;
 pub mod server;
 pub mod state;
 pub mod wire;

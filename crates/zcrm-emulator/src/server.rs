@@ -36,7 +36,18 @@ pub struct Runtime {
     /// Tokens per refresh token per throttle window.
     pub token_throttle: usize,
     /// The throttle window, seconds (Zoho's is 10 minutes).
+    #[serde(default = "default_throttle_window")]
     pub token_throttle_window_secs: u64,
+    /// The `api_domain` of token replies; `None`: the emulator's own base URL. Set it to a Zoho-shaped domain
+    /// (`https://www.zohoapis.eu`) to test a client's handling of it end to end: a client follows only
+    /// `https://*.zohoapis.*` domains, and reaches the emulator under one only through a test-only route (the Rust
+    /// client's `route_zoho_to_for_tests`).
+    #[serde(default)]
+    pub api_domain: Option<String>,
+}
+
+fn default_throttle_window() -> u64 {
+    600
 }
 
 /// Counters since start (or the last [`Emulator::reset`]).
@@ -118,14 +129,16 @@ impl Shared {
                 &json!({"error": "invalid_request", "error_description": "use POST"}),
             ));
         }
-        let (lifetime, throttle) = {
+        let (lifetime, throttle, api_domain) = {
             let rt = lock(&self.runtime);
             (
                 Duration::from_secs(rt.token_lifetime_secs),
                 (rt.token_throttle, Duration::from_secs(rt.token_throttle_window_secs)),
+                rt.api_domain.clone(),
             )
         };
-        let result = lock(&self.tokens).grant(request, lifetime, throttle, &self.base_url);
+        let api_domain = api_domain.as_deref().unwrap_or(&self.base_url);
+        let result = lock(&self.tokens).grant(request, lifetime, throttle, api_domain);
         {
             let mut st = lock(&self.stats);
             match &result {
@@ -308,6 +321,7 @@ impl Emulator {
                 token_lifetime_secs: config.token_lifetime.as_secs(),
                 token_throttle: config.token_throttle,
                 token_throttle_window_secs: config.token_throttle_window.as_secs(),
+                api_domain: None,
             }),
             tokens: Mutex::new(Tokens::from_seed(&config.seed)),
             org: Mutex::new(org),
@@ -320,7 +334,12 @@ impl Emulator {
             jitter: Mutex::new(Jitter::new()),
             requests: AtomicU64::new(0),
         });
-        let limits = Limits { max_body: config.max_body, ..Limits::default() };
+        let limits = Limits {
+            max_body: config.max_body,
+            max_connections: config.max_connections,
+            request_timeout: config.request_timeout,
+            idle_timeout: config.idle_timeout,
+        };
         let server = Server::from_listener(listener, shared.clone(), limits)?;
         Ok(Emulator { shared, server })
     }
@@ -338,6 +357,21 @@ impl Emulator {
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.server.addr().port()
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.server.open_connections()
+    }
+
+    /// The connection cap in force (the configured one, or half the process's fd limit if that is smaller).
+    pub fn max_connections(&self) -> usize {
+        self.server.max_connections()
+    }
+
+    /// Connections closed to make room for new ones, and connections refused with a 503, since start.
+    pub fn connection_evictions(&self) -> (u64, u64) {
+        self.server.evictions()
     }
 
     /// The default seed's OAuth client: `(client_id, client_secret, refresh_token)`.

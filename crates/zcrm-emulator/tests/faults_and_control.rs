@@ -545,6 +545,7 @@ fn config_get_patch_and_bad_patches() {
     assert_eq!(
         keys,
         [
+            "api_domain",
             "concurrency",
             "credits",
             "latency_max_ms",

@@ -34,6 +34,7 @@ use serde_json::Value;
 use crate::code::ErrorCode;
 use crate::config::BaseUrl;
 use crate::error::{Error, Result};
+use crate::redact::{QUOTE_LEN, TOKEN_SECRET_KEYS, is_visible_ascii, redact_secrets, redact_values, truncate_chars};
 use crate::request::Method;
 use crate::response::body_prefix;
 use crate::secret::Secret;
@@ -74,14 +75,18 @@ impl Credentials {
         }
     }
 
-    /// Checks that each value can travel in a header or form (no control characters); errors name the field,
-    /// never the value.
+    /// Checks that each value is visible ASCII (`!` to `~`: no space, control character, Unicode line separator
+    /// or other non-ASCII character), so it can travel in a header or form and never forge a line when echoed;
+    /// errors name the field, never the value.
     pub(crate) fn validate(&self) -> Result<()> {
         let check = |setting: &str, v: &str| {
-            if v.is_empty() || v.chars().any(|c| c.is_control() || c == ' ') {
-                Err(Error::config(setting, "must be non-empty, without spaces or control characters"))
-            } else {
+            if is_visible_ascii(v) {
                 Ok(())
+            } else {
+                Err(Error::config(
+                    setting,
+                    "must be non-empty visible ASCII: no spaces, control characters, line separators or non-ASCII characters",
+                ))
             }
         };
         match self {
@@ -90,6 +95,16 @@ impl Credentials {
                 check("client_id", client_id)?;
                 check("client_secret", client_secret.expose())?;
                 check("refresh_token", refresh_token.expose())
+            }
+        }
+    }
+
+    /// The secret values (for masking their echoes).
+    fn secret_values(&self) -> Vec<&str> {
+        match self {
+            Credentials::AccessToken(t) => vec![t.expose()],
+            Credentials::RefreshToken { client_secret, refresh_token, .. } => {
+                vec![client_secret.expose(), refresh_token.expose()]
             }
         }
     }
@@ -362,7 +377,7 @@ impl TokenSource {
             headers: &headers,
             body: body.as_bytes(),
         })?;
-        parse_token_reply(response.status, &response.body, started)
+        parse_token_reply(response.status, &response.body, started, &self.credentials.secret_values())
     }
 }
 
@@ -390,19 +405,34 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
-fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cached> {
+/// Reads a token reply. Whatever of it goes into an error is masked first: secret fields, any echo of the
+/// values in `secrets` (the client secret and refresh token this client sent), and the reply's own access token.
+fn parse_token_reply(status: u16, body: &[u8], started: Instant, secrets: &[&str]) -> Result<Cached> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let reply_token =
+        json.as_ref().and_then(|j| j.get("access_token")).and_then(Value::as_str).unwrap_or("").to_owned();
+    let mut masked: Vec<&str> = secrets.to_vec();
+    masked.push(&reply_token);
+    let clean = |text: &str| -> String {
+        let text = redact_values(&redact_secrets(text, TOKEN_SECRET_KEYS), &masked);
+        truncate_chars(&text, QUOTE_LEN).into_owned()
+    };
     let unexpected = |reason: &str| Error::UnexpectedResponse {
         status,
         reason: format!("token endpoint: {reason}"),
         content_type: None,
-        body_prefix: redact_prefix(body),
+        body_prefix: redact_values(&redact_secrets(&body_prefix(body), TOKEN_SECRET_KEYS), &masked),
     };
-    let json: Value = serde_json::from_slice(body).map_err(|_| unexpected("the body is not JSON"))?;
+    let json = json.as_ref().ok_or_else(|| unexpected("the body is not JSON"))?;
     let obj = json.as_object().ok_or_else(|| unexpected("the body is not a JSON object"))?;
     if let Some(token) = obj.get("access_token").and_then(Value::as_str) {
-        // The token goes into a header: refuse anything that could break or smuggle one.
-        if token.is_empty() || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(unexpected("the access_token is empty or has whitespace or control characters"));
+        // The token goes into a header and may be echoed: refuse anything that could break or smuggle one, forge
+        // a line or hide in a terminal.
+        if !is_visible_ascii(token) {
+            return Err(unexpected(
+                "the access_token is empty or not visible ASCII (spaces, control characters, line separators or \
+                 non-ASCII characters)",
+            ));
         }
         let seconds =
             match (obj.get("expires_in_sec").and_then(Value::as_u64), obj.get("expires_in").and_then(Value::as_u64)) {
@@ -427,7 +457,7 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
         });
     }
     let error = obj.get("error").and_then(Value::as_str).ok_or_else(|| unexpected("neither access_token nor error"))?;
-    let description = obj.get("error_description").and_then(Value::as_str).map(str::to_owned);
+    let description = obj.get("error_description").and_then(Value::as_str).map(clean);
     let (code, hint) = match error {
         "invalid_code" => (
             ErrorCode::OauthInvalidCode,
@@ -443,16 +473,7 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant) -> Result<Cache
         ),
         _ => (ErrorCode::OauthError, "see Zoho's OAuth documentation for this error"),
     };
-    Err(Error::Auth { status, code, error: error.to_owned(), description, hint: Some(hint.to_owned()) })
-}
-
-/// The body prefix of a bad token reply, with any `access_token` value masked.
-fn redact_prefix(body: &[u8]) -> String {
-    let text = body_prefix(body);
-    match text.find("access_token") {
-        Some(i) => format!("{}access_token…(redacted)", &text[..i]),
-        None => text,
-    }
+    Err(Error::Auth { status, code, error: clean(error), description, hint: Some(hint.to_owned()) })
 }
 
 /// `application/x-www-form-urlencoded`.
@@ -477,15 +498,17 @@ mod tests {
             200,
             br#"{"access_token":"a","expires_in":3600,"api_domain":"https://www.zohoapis.eu","token_type":"Bearer"}"#,
             now,
+            &[],
         )
         .unwrap();
         assert_eq!(t.expires_at - now, Duration::from_secs(3600));
         assert_eq!(t.expires_at - t.refresh_at, Duration::from_secs(300));
         // A huge lifetime is capped, never an overflow.
-        let huge = parse_token_reply(200, br#"{"access_token":"a","expires_in":18446744073709551615}"#, now).unwrap();
+        let huge =
+            parse_token_reply(200, br#"{"access_token":"a","expires_in":18446744073709551615}"#, now, &[]).unwrap();
         assert_eq!(huge.expires_at - now, MAX_LIFETIME);
         // A short one is refreshed a fifth before its end and handed out until its last tenth.
-        let short = parse_token_reply(200, br#"{"access_token":"a","expires_in":2}"#, now).unwrap();
+        let short = parse_token_reply(200, br#"{"access_token":"a","expires_in":2}"#, now, &[]).unwrap();
         assert_eq!(
             (short.expires_at - short.refresh_at, short.safety),
             (Duration::from_millis(400), Duration::from_millis(200))
@@ -493,12 +516,17 @@ mod tests {
         assert_eq!(t.token.api_domain.unwrap().as_str(), "https://www.zohoapis.eu");
         // Legacy: expires_in in milliseconds next to expires_in_sec.
         let legacy =
-            parse_token_reply(200, br#"{"access_token":"a","expires_in":3600000,"expires_in_sec":3600}"#, now).unwrap();
+            parse_token_reply(200, br#"{"access_token":"a","expires_in":3600000,"expires_in_sec":3600}"#, now, &[])
+                .unwrap();
         assert_eq!(legacy.expires_at - now, Duration::from_secs(3600));
         // A local api_domain is never followed.
-        let local =
-            parse_token_reply(200, br#"{"access_token":"a","expires_in":60,"api_domain":"http://127.0.0.1:9"}"#, now)
-                .unwrap();
+        let local = parse_token_reply(
+            200,
+            br#"{"access_token":"a","expires_in":60,"api_domain":"http://127.0.0.1:9"}"#,
+            now,
+            &[],
+        )
+        .unwrap();
         assert!(local.token.api_domain.is_none());
         assert_eq!(local.expires_at - local.refresh_at, Duration::from_secs(12));
     }
@@ -509,10 +537,40 @@ mod tests {
         for body in
             [&br#"{"access_token":""}"#[..], br#"{"access_token":"a\r\nX-Evil: 1"}"#, br#"{"access_token":"a b"}"#]
         {
-            let e = parse_token_reply(200, body, now).unwrap_err();
+            let e = parse_token_reply(200, body, now, &[]).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::UnexpectedResponse, "{body:?}");
             assert!(!e.to_string().contains("X-Evil"));
         }
+    }
+
+    #[test]
+    fn tokens_must_be_visible_ascii() {
+        let now = Instant::now();
+        for token in ["a\u{2028}b", "a\u{2029}", "tok\u{85}", "t\u{1b}[2J", "t\u{200b}", "tök", "a\tb"] {
+            let body = serde_json::json!({"access_token": token}).to_string();
+            let e = parse_token_reply(200, body.as_bytes(), now, &[]).unwrap_err();
+            assert!(e.to_string().contains("visible ASCII"), "{e}");
+            assert!(!e.to_string().contains(token), "{e}");
+            assert!(Credentials::access_token(token).validate().is_err(), "{token:?}");
+        }
+        assert!(Credentials::refresh_token("id", "sec\u{2028}", "r").validate().is_err());
+        assert!(parse_token_reply(200, br#"{"access_token":"1000.a~b!c"}"#, now, &[]).is_ok());
+    }
+
+    #[test]
+    fn echoed_token_errors_never_hold_the_secrets() {
+        let now = Instant::now();
+        let reflected = br#"{"error":"invalid_client client_secret=sec-ret","error_description":"got refresh_token=1000.rt&client_secret=sec-ret; raw sec-ret 1000.rt","echo":{"client_secret":"sec-ret"}}"#;
+        let e = parse_token_reply(200, reflected, now, &["sec-ret", "1000.rt"]).unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("sec-ret") && !text.contains("1000.rt"), "{text}");
+        let html = format!("<html>you sent client_secret=sec-ret&refresh_token=1000.rt {}</html>", "x".repeat(2000));
+        let e = parse_token_reply(502, html.as_bytes(), now, &["sec-ret", "1000.rt"]).unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("sec-ret") && !text.contains("1000.rt") && text.contains("***"), "{text}");
+        let long = format!(r#"{{"error":"x","error_description":"{}"}}"#, "d".repeat(5000));
+        let e = parse_token_reply(400, long.as_bytes(), now, &[]).unwrap_err();
+        assert!(e.to_string().len() < 600, "echoed text is cut: {}", e.to_string().len());
     }
 
     #[test]
@@ -524,13 +582,13 @@ mod tests {
             (br#"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#, ErrorCode::OauthThrottled),
             (br#"{"error":"weird"}"#, ErrorCode::OauthError),
         ] {
-            let e = parse_token_reply(200, body, now).unwrap_err();
+            let e = parse_token_reply(200, body, now, &[]).unwrap_err();
             assert_eq!(e.code(), code);
             assert!(e.to_string().contains("hint:"));
         }
-        assert_eq!(parse_token_reply(200, b"{}", now).unwrap_err().kind(), crate::ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_token_reply(200, b"{}", now, &[]).unwrap_err().kind(), crate::ErrorKind::UnexpectedResponse);
         assert!(
-            parse_token_reply(200, br#"{"error":"invalid_client"}"#, now)
+            parse_token_reply(200, br#"{"error":"invalid_client"}"#, now, &[])
                 .unwrap_err()
                 .to_string()
                 .contains("data centre")

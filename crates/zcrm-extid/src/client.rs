@@ -11,6 +11,7 @@ use crate::call::Call;
 use crate::code::ErrorCode;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, Result};
+use crate::proxy::ProxyConfig;
 use crate::related::UpdateRelated;
 use crate::request::PreparedRequest;
 use crate::response::{UpdateResponse, credits_remaining};
@@ -35,6 +36,9 @@ pub struct Client {
 struct Inner {
     explicit_base: Option<BaseUrl>,
     default_base: BaseUrl,
+    /// The data centre and environment the user set (not the defaults): a token's `api_domain` must agree.
+    explicit_dc: Option<DataCenter>,
+    explicit_env: Option<Environment>,
     version: ApiVersion,
     auth: TokenSource,
     transport: Arc<dyn Transport>,
@@ -48,6 +52,7 @@ impl fmt::Debug for Client {
             .field("api_version", &self.inner.version)
             .field("credentials", &if self.inner.auth.can_refresh() { "refresh_token" } else { "access_token" })
             .field("retry", &self.inner.retry)
+            .field("transport", &self.inner.transport)
             .finish_non_exhaustive()
     }
 }
@@ -92,13 +97,34 @@ impl Client {
         self.inner.explicit_base.as_ref().unwrap_or(&self.inner.default_base)
     }
 
-    /// An explicit base URL always wins; otherwise the `api_domain` of the token reply (already checked to be a
-    /// `zohoapis` host), otherwise the data centre's domain.
-    fn base_for<'a>(&'a self, token: &'a Token) -> &'a BaseUrl {
-        match (&self.inner.explicit_base, &token.api_domain) {
-            (Some(b), _) => b,
-            (None, Some(d)) => d,
-            (None, None) => &self.inner.default_base,
+    /// Where a call with `token` goes:
+    ///
+    /// 1. an explicit base URL always wins (the token's `api_domain` is ignored);
+    /// 2. otherwise the token reply's `api_domain` (already checked to be a `https://*.zohoapis.*` host; anything
+    ///    else was dropped when the token was read), **unless** it disagrees with a data centre or environment
+    ///    the user set explicitly: then [`Error::ApiDomainMismatch`], and nothing is sent (a production refresh
+    ///    token used with `environment = sandbox` must not write to production). A domain whose label is not
+    ///    `www`, `sandbox` or `developer` disagrees with any explicit environment;
+    /// 3. otherwise the data centre's domain for the environment.
+    fn base_for<'a>(&'a self, token: &'a Token) -> Result<&'a BaseUrl> {
+        let inner = &self.inner;
+        match (&inner.explicit_base, &token.api_domain) {
+            (Some(b), _) => Ok(b),
+            (None, Some(domain)) => {
+                let (dc, env) = domain.zoho_location().unzip();
+                if let Some(want) = inner.explicit_dc
+                    && dc != Some(want)
+                {
+                    return Err(Error::api_domain_mismatch("data_center", want.as_str(), domain.as_str()));
+                }
+                if let Some(want) = inner.explicit_env
+                    && env.flatten() != Some(want)
+                {
+                    return Err(Error::api_domain_mismatch("environment", want.as_str(), domain.as_str()));
+                }
+                Ok(domain)
+            }
+            (None, None) => Ok(&inner.default_base),
         }
     }
 
@@ -169,7 +195,7 @@ impl Client {
                 credits_remaining: None,
                 error,
             })?;
-            let prepared = call.prepare(self.base_for(&token), self.inner.version).with_token(token.secret.clone());
+            let prepared = call.prepare(self.base_for(&token)?, self.inner.version).with_token(token.secret.clone());
             let headers = prepared.headers();
             let response = transport.send(HttpRequest {
                 method: prepared.method(),
@@ -220,8 +246,8 @@ fn with_hint<C: Call + ?Sized>(e: Error, call: &C) -> Error {
 #[must_use]
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
-    data_center: DataCenter,
-    environment: Environment,
+    data_center: Option<DataCenter>,
+    environment: Option<Environment>,
     version: ApiVersion,
     base_url: Option<String>,
     accounts_url: Option<String>,
@@ -255,15 +281,17 @@ impl ClientBuilder {
         self
     }
 
-    /// The org's data centre (default US).
+    /// The org's data centre (default US). Once set, a token whose `api_domain` names another data centre is an
+    /// [`Error::ApiDomainMismatch`] instead of being followed.
     pub fn data_center(mut self, dc: DataCenter) -> Self {
-        self.data_center = dc;
+        self.data_center = Some(dc);
         self
     }
 
-    /// Production, sandbox or developer (default production).
+    /// Production, sandbox or developer (default production). Once set, a token whose `api_domain` names another
+    /// environment is an [`Error::ApiDomainMismatch`] instead of being followed.
     pub fn environment(mut self, environment: Environment) -> Self {
-        self.environment = environment;
+        self.environment = Some(environment);
         self
     }
 
@@ -322,6 +350,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Which proxy to use (default [`ProxyConfig::Env`]: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`). Loopback
+    /// is never proxied; https goes through a proxy as a `CONNECT` tunnel (see [`crate::proxy`]).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.transport_config.proxy = proxy;
+        self
+    }
+
+    /// **Tests only.** Sends every request for a Zoho host to `loopback_url` (an emulator), with the original host
+    /// in the `Host` header, and refuses any other non-loopback host; see
+    /// [`TransportConfig::route_zoho_to_for_tests`]. Never set by default, by settings, the bindings or the CLI.
+    pub fn route_zoho_to_for_tests(mut self, loopback_url: &str) -> Result<Self> {
+        let url = BaseUrl::parse_as(loopback_url, "route_zoho_to_for_tests")?;
+        self.transport_config.route_zoho_to_for_tests = Some(url);
+        Ok(self)
+    }
+
     /// Use `transport` instead of the built-in ureq transport.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -337,13 +381,18 @@ impl ClientBuilder {
         let explicit_base = self.base_url.as_deref().map(|u| BaseUrl::parse_as(u, "base_url")).transpose()?;
         let accounts = match self.accounts_url.as_deref() {
             Some(u) => BaseUrl::parse_as(u, "accounts_url")?,
-            None => self.data_center.accounts_url(),
+            None => self.data_center.unwrap_or_default().accounts_url(),
         };
-        let transport = self.transport.unwrap_or_else(|| Arc::new(UreqTransport::new(&self.transport_config)));
+        let transport = match self.transport {
+            Some(t) => t,
+            None => Arc::new(UreqTransport::try_new(&self.transport_config)?),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 explicit_base,
-                default_base: self.data_center.api_domain(self.environment),
+                default_base: self.data_center.unwrap_or_default().api_domain(self.environment.unwrap_or_default()),
+                explicit_dc: self.data_center,
+                explicit_env: self.environment,
                 version: self.version,
                 auth: TokenSource::with_policy(credentials, &accounts, self.token_policy),
                 transport,
@@ -380,11 +429,60 @@ mod tests {
         let eu = BaseUrl::parse("https://www.zohoapis.eu").unwrap();
         let token = Token { secret: Secret::new("t"), api_domain: Some(eu.clone()) };
         let dc_default = Client::builder().access_token("t").build().unwrap();
-        assert_eq!(dc_default.base_for(&token), &eu, "Zoho says where the org lives");
+        assert_eq!(dc_default.base_for(&token).unwrap(), &eu, "Zoho says where the org lives");
         let emulator = Client::builder().access_token("t").base_url("http://127.0.0.1:9").build().unwrap();
-        assert_eq!(emulator.base_for(&token).as_str(), "http://127.0.0.1:9", "an explicit base URL always wins");
+        assert_eq!(emulator.base_for(&token).unwrap().as_str(), "http://127.0.0.1:9", "an explicit base URL wins");
         let no_domain = Token { secret: Secret::new("t"), api_domain: None };
-        assert_eq!(dc_default.base_for(&no_domain).as_str(), "https://www.zohoapis.com");
+        assert_eq!(dc_default.base_for(&no_domain).unwrap().as_str(), "https://www.zohoapis.com");
+    }
+
+    #[test]
+    fn an_explicit_data_centre_or_environment_must_agree_with_the_api_domain() {
+        use crate::secret::Secret;
+        let token = |d: &str| Token { secret: Secret::new("t"), api_domain: Some(BaseUrl::parse(d).unwrap()) };
+        let sandbox = Client::builder().access_token("t").environment(Environment::Sandbox).build().unwrap();
+        let e = sandbox.base_for(&token("https://www.zohoapis.com")).unwrap_err();
+        assert!(
+            matches!(&e, Error::ApiDomainMismatch { setting, configured, api_domain, .. }
+                if setting == "environment" && configured == "sandbox" && api_domain == "https://www.zohoapis.com"),
+            "{e:?}"
+        );
+        assert_eq!(
+            (e.kind(), e.code().as_str(), e.setting()),
+            (crate::ErrorKind::InvalidConfig, "API_DOMAIN_MISMATCH", Some("environment"))
+        );
+        assert!(e.to_string().contains("sandbox") && e.to_string().contains("https://www.zohoapis.com"), "{e}");
+        assert!(sandbox.base_for(&token("https://sandbox.zohoapis.in")).is_ok(), "the data centre was not set");
+        assert!(sandbox.base_for(&token("https://crm.zohoapis.com")).is_err(), "an unknown label never matches");
+        let eu = Client::builder().access_token("t").data_center(DataCenter::Eu).build().unwrap();
+        let e = eu.base_for(&token("https://www.zohoapis.com")).unwrap_err();
+        assert_eq!(e.details().unwrap()["configured"], "eu");
+        assert_eq!(
+            eu.base_for(&token("https://developer.zohoapis.eu")).unwrap().as_str(),
+            "https://developer.zohoapis.eu"
+        );
+        let explicit = Client::builder()
+            .access_token("t")
+            .environment(Environment::Sandbox)
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert!(explicit.base_for(&token("https://www.zohoapis.com")).is_ok(), "an explicit base URL still wins");
+    }
+
+    #[test]
+    fn debug_shows_the_proxy_without_credentials() {
+        let c = Client::builder()
+            .access_token("t")
+            .proxy(ProxyConfig::parse("http://admin:hunter2@proxy.corp:3128").unwrap())
+            .build()
+            .unwrap();
+        let d = format!("{c:?}");
+        assert!(d.contains("http://***@proxy.corp:3128 (from option)") && !d.contains("hunter2"), "{d}");
+        let none = Client::builder().access_token("t").proxy(ProxyConfig::None).build().unwrap();
+        assert!(format!("{none:?}").contains("proxy: \"none\""));
+        let e = Client::builder().access_token("t").route_zoho_to_for_tests("https://zoho.example").unwrap().build();
+        assert!(e.unwrap_err().to_string().contains("route_zoho_to_for_tests"));
     }
 
     #[test]

@@ -109,6 +109,8 @@ codes! {
     InvalidInput = "INVALID_INPUT",
     /// Client: the client configuration is unusable (e.g. an `http://` base URL that is not loopback).
     InvalidConfig = "INVALID_CONFIG",
+    /// Client: an explicit data centre or environment disagrees with the token's `api_domain`; nothing was sent.
+    ApiDomainMismatch = "API_DOMAIN_MISMATCH",
     /// Client: the connection failed or dropped before a response arrived.
     Transport = "TRANSPORT",
     /// Client: connecting or waiting for the response took longer than the configured timeout.
@@ -138,6 +140,7 @@ impl ErrorCode {
             self,
             ErrorCode::InvalidInput
                 | ErrorCode::InvalidConfig
+                | ErrorCode::ApiDomainMismatch
                 | ErrorCode::Transport
                 | ErrorCode::Timeout
                 | ErrorCode::UnexpectedResponse

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::redact::redact_url;
 
 /// One of Zoho's data centres (spec §6). An org lives in exactly one; its tokens work only there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -257,7 +258,8 @@ impl BaseUrl {
 
     /// Like [`Self::parse`], naming `setting` in an error.
     pub fn parse_as(url: &str, setting: &str) -> Result<BaseUrl> {
-        let bad = |why: &str| Error::config(setting, format!("{url:?} {why}"));
+        // The URL is quoted redacted: it may hold credentials or a token in its userinfo or query.
+        let bad = |why: &str| Error::config(setting, format!("{:?} {why}", redact_url(url)));
         let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("is not an absolute URL"))?;
         let scheme = scheme.to_ascii_lowercase();
         if rest.contains(['?', '#', '@']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -302,6 +304,51 @@ impl BaseUrl {
     }
 }
 
+impl BaseUrl {
+    /// The data centre and environment of a Zoho API domain: `https://sandbox.zohoapis.eu` is
+    /// `(Eu, Some(Sandbox))`; a label other than `www`, `sandbox` or `developer` gives `None` for the
+    /// environment. `None` if this is not a Zoho API domain ([`Self::is_zohoapis`]).
+    ///
+    /// ```
+    /// use zcrm_extid::{BaseUrl, DataCenter, Environment};
+    /// let d = BaseUrl::parse("https://sandbox.zohoapis.com.au")?;
+    /// assert_eq!(d.zoho_location(), Some((DataCenter::Au, Some(Environment::Sandbox))));
+    /// assert_eq!(BaseUrl::parse("http://127.0.0.1:1")?.zoho_location(), None);
+    /// # Ok::<(), zcrm_extid::Error>(())
+    /// ```
+    pub fn zoho_location(&self) -> Option<(DataCenter, Option<Environment>)> {
+        if !self.is_zohoapis() {
+            return None;
+        }
+        let host = self.host().to_ascii_lowercase();
+        // The longest suffix first: `com.au` before `com`... is not needed (the label has no dot), but be exact.
+        DataCenter::ALL.into_iter().find_map(|dc| {
+            let label = host.strip_suffix(&format!(".zohoapis.{}", dc.domain_suffix()))?;
+            if label.contains('.') {
+                return None;
+            }
+            let env = [Environment::Production, Environment::Sandbox, Environment::Developer]
+                .into_iter()
+                .find(|e| e.host_label() == label);
+            Some((dc, env))
+        })
+    }
+}
+
+/// Whether `host` is one of Zoho's: a CRM API domain (`{label}.zohoapis.{dc}`) or an accounts server
+/// (`accounts.zoho.{dc}`, `accounts.zohocloud.ca`).
+pub(crate) fn is_zoho_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "accounts.zohocloud.ca"
+        || DataCenter::ALL.iter().any(|dc| {
+            let suffix = dc.domain_suffix();
+            host == format!("accounts.zoho.{suffix}")
+                || host.strip_suffix(&format!(".zohoapis.{suffix}")).is_some_and(|label| {
+                    !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        })
+}
+
 impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -316,7 +363,7 @@ impl FromStr for BaseUrl {
 }
 
 /// The host of `host[:port]` or `[v6]:port`, if well-formed.
-fn host_of(authority: &str) -> Option<&str> {
+pub(crate) fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let end = rest.find(']')?;
         (&rest[..end], rest[end + 1..].strip_prefix(':'))
@@ -392,6 +439,11 @@ mod tests {
         ] {
             assert!(BaseUrl::parse(bad).is_err(), "{bad}");
         }
+        // A rejected URL is quoted without its credentials or query values.
+        for (bad, secret) in [("https://admin:hunter2@h", "hunter2"), ("https://h/x?token=1000.abc", "1000.abc")] {
+            let e = BaseUrl::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains(secret) && e.contains("***"), "{e}");
+        }
         assert_eq!(BaseUrl::parse("HTTP://127.0.0.1:5/x/").unwrap().as_str(), "http://127.0.0.1:5/x");
     }
 
@@ -407,6 +459,17 @@ mod tests {
             "https://evil.com/.zohoapis.com",
         ] {
             assert!(!BaseUrl::parse(no).unwrap().is_zohoapis(), "{no}");
+            assert_eq!(BaseUrl::parse(no).unwrap().zoho_location(), None, "{no}");
+        }
+        for dc in DataCenter::ALL {
+            for env in [Environment::Production, Environment::Sandbox, Environment::Developer] {
+                assert_eq!(dc.api_domain(env).zoho_location(), Some((dc, Some(env))));
+            }
+            assert!(is_zoho_host(dc.accounts_url().host()) && is_zoho_host(dc.api_domain(Environment::Sandbox).host()));
+        }
+        assert_eq!(BaseUrl::parse("https://crm.zohoapis.eu").unwrap().zoho_location(), Some((DataCenter::Eu, None)));
+        for no in ["accounts.zoho.com.evil.io", "zohoapis.com", "evil.com", "accounts.zoho.org", "127.0.0.1"] {
+            assert!(!is_zoho_host(no), "{no}");
         }
     }
 }

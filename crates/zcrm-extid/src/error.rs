@@ -5,6 +5,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::code::ErrorCode;
+use crate::redact::{escape_text, needs_escape};
 
 /// Zoho's `details` object of an error or a result, kept as JSON.
 pub type Details = Map<String, Value>;
@@ -56,14 +57,19 @@ impl InvalidInput {
         self
     }
 
-    /// `argument[index].field`, as much of it as is known.
+    /// `argument[index].field`, as much of it as is known. A field name that is empty, or holds a character that
+    /// could forge a line or hide in a terminal (see [`crate::redact::escape_text`]), is shown quoted and
+    /// escaped: `data[0]."a\\nb"`, `data[0].""`.
     pub fn location(&self) -> String {
-        let mut s = self.argument.clone();
+        let mut s = escape_text(&self.argument).into_owned();
         if let Some(i) = self.index {
             s.push_str(&format!("[{i}]"));
         }
         match self.field.as_deref() {
-            Some("") => s.push_str(".\"\""),
+            Some(f) if f.is_empty() || f.chars().any(needs_escape) || f.contains('"') => {
+                s.push('.');
+                s.push_str(&format!("\"{}\"", escape_text(&f.replace('"', "\\\""))));
+            }
             Some(f) => {
                 s.push('.');
                 s.push_str(f);
@@ -76,7 +82,7 @@ impl InvalidInput {
 
 impl fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}: {}", self.location(), self.message)
+        write!(f, "invalid {}: {}", self.location(), escape_text(&self.message))
     }
 }
 
@@ -85,16 +91,23 @@ impl std::error::Error for InvalidInput {}
 /// Everything that can go wrong. Per-record failures inside a 207/400 `data` array are *not* errors: they are
 /// [`crate::Outcome`]s. An `Error` means the call as a whole produced no per-record results.
 ///
-/// Secrets never appear here: tokens are not part of any variant, and messages are built without them.
+/// Secrets never appear here: tokens are not part of any variant, messages are built without them, URLs are
+/// quoted redacted and echoed bodies with their secret fields masked ([`crate::redact`]). `Display` escapes every
+/// character that could end a line or drive a terminal, so no value inside an error can forge a log line.
+///
+/// ```
+/// use zcrm_extid::InvalidInput;
+/// let e = zcrm_extid::Error::from(InvalidInput::new("data", "is missing").at(0).field("X\nzcrm: forged"));
+/// assert_eq!(e.to_string(), r#"invalid data[0]."X\nzcrm: forged": is missing"#);
+/// assert_eq!(e.to_string().lines().count(), 1);
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument or record failed validation; nothing was sent.
-    #[error(transparent)]
     InvalidInput(#[from] InvalidInput),
 
     /// The client configuration is unusable; nothing was sent.
-    #[error("invalid configuration of {setting}: {message}")]
     InvalidConfig {
         /// The setting at fault, e.g. `base_url`.
         setting: String,
@@ -102,8 +115,22 @@ pub enum Error {
         message: String,
     },
 
+    /// An explicitly configured data centre or environment disagrees with the `api_domain` the token endpoint
+    /// reported (e.g. `environment = sandbox` with a production refresh token): the client refuses to send the
+    /// call anywhere. Its [`Error::kind`] is [`ErrorKind::InvalidConfig`], its code `API_DOMAIN_MISMATCH`.
+    ApiDomainMismatch {
+        /// `data_center` or `environment`.
+        setting: String,
+        /// The configured value, e.g. `sandbox`.
+        configured: String,
+        /// The token reply's `api_domain`, e.g. `https://www.zohoapis.com`.
+        api_domain: String,
+        /// The same values as JSON, `{"setting", "configured", "api_domain"}` (what the Python and Node errors
+        /// show as `details`).
+        details: Box<Details>,
+    },
+
     /// Zoho answered with a request-level error object (`{"code","details","message","status":"error"}`).
-    #[error("{code} (HTTP {status}): {message}{}{}", fmt_details(details), fmt_hint(hint))]
     Api {
         /// The HTTP status.
         status: u16,
@@ -119,29 +146,26 @@ pub enum Error {
     },
 
     /// The OAuth token endpoint refused to issue an access token.
-    #[error("{code}: token endpoint answered {error:?}{}{}", description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default(), fmt_hint(hint))]
     Auth {
         /// The HTTP status of the token endpoint's answer.
         status: u16,
         /// `OAUTH_INVALID_CODE`, `OAUTH_INVALID_CLIENT`, `OAUTH_THROTTLED` or `OAUTH_ERROR`.
         code: ErrorCode,
-        /// The endpoint's `error` text, e.g. `invalid_client`.
+        /// The endpoint's `error` text, e.g. `invalid_client` (secret fields masked, cut to 200 characters).
         error: String,
-        /// The endpoint's `error_description`, if any.
+        /// The endpoint's `error_description`, if any (secret fields masked, cut to 200 characters).
         description: Option<String>,
         /// The likely cause and remedy.
         hint: Option<String>,
     },
 
     /// The connection failed or dropped before a complete response arrived.
-    #[error("transport error: {message}")]
     Transport {
         /// What failed.
         message: String,
     },
 
     /// Connecting or waiting for the response exceeded the configured timeout.
-    #[error("timed out: {message}")]
     Timeout {
         /// Which wait timed out.
         message: String,
@@ -149,7 +173,6 @@ pub enum Error {
 
     /// The call was cancelled (a [`crate::bulk::Cancel`] token, Ctrl-C in the Python package, an `AbortSignal` in
     /// the Node package) before it could finish.
-    #[error("cancelled: {message}")]
     Cancelled {
         /// What was cancelled, and what had finished.
         message: String,
@@ -157,7 +180,6 @@ pub enum Error {
 
     /// A bug in this client: a panic while building or sending a call, caught so that the job (and the
     /// process hosting it) goes on. Please report it.
-    #[error("internal client error: {message}")]
     Internal {
         /// The panic's message.
         message: String,
@@ -165,7 +187,6 @@ pub enum Error {
 
     /// The server's answer is not a Zoho response this client can interpret (an HTML 502 from a proxy, a `data`
     /// array of the wrong length, ...). The status and the first 512 bytes of the body are kept.
-    #[error("unexpected response (HTTP {status}): {reason}{}", if body_prefix.is_empty() { String::new() } else { format!("; body starts {body_prefix:?}") })]
     UnexpectedResponse {
         /// The HTTP status.
         status: u16,
@@ -173,9 +194,38 @@ pub enum Error {
         reason: String,
         /// The response's `Content-Type`, if any.
         content_type: Option<String>,
-        /// The first 512 bytes of the body (lossy UTF-8).
+        /// The first 512 bytes of the body (lossy UTF-8), with the values of secret fields masked.
         body_prefix: String,
     },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let raw = match self {
+            Error::InvalidInput(e) => return fmt::Display::fmt(e, f),
+            Error::InvalidConfig { setting, message } => format!("invalid configuration of {setting}: {message}"),
+            Error::ApiDomainMismatch { setting, .. } => {
+                format!("invalid configuration of {setting}: {}", self.message())
+            }
+            Error::Api { status, code, message, details, hint } => {
+                format!("{code} (HTTP {status}): {message}{}{}", fmt_details(details), fmt_hint(hint))
+            }
+            Error::Auth { code, error, description, hint, .. } => format!(
+                "{code}: token endpoint answered {error:?}{}{}",
+                description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default(),
+                fmt_hint(hint)
+            ),
+            Error::Transport { message } => format!("transport error: {message}"),
+            Error::Timeout { message } => format!("timed out: {message}"),
+            Error::Cancelled { message } => format!("cancelled: {message}"),
+            Error::Internal { message } => format!("internal client error: {message}"),
+            Error::UnexpectedResponse { status, reason, body_prefix, .. } => format!(
+                "unexpected response (HTTP {status}): {reason}{}",
+                if body_prefix.is_empty() { String::new() } else { format!("; body starts {body_prefix:?}") }
+            ),
+        };
+        f.write_str(&escape_text(&raw))
+    }
 }
 
 fn fmt_hint(hint: &Option<String>) -> String {
@@ -215,7 +265,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
-            Error::InvalidConfig { .. } => ErrorKind::InvalidConfig,
+            Error::InvalidConfig { .. } | Error::ApiDomainMismatch { .. } => ErrorKind::InvalidConfig,
             Error::Api { .. } => ErrorKind::Api,
             Error::Auth { .. } => ErrorKind::Auth,
             Error::Transport { .. } => ErrorKind::Transport,
@@ -231,6 +281,7 @@ impl Error {
         match self {
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::InvalidConfig { .. } => ErrorCode::InvalidConfig,
+            Error::ApiDomainMismatch { .. } => ErrorCode::ApiDomainMismatch,
             Error::Api { code, .. } | Error::Auth { code, .. } => code.clone(),
             Error::Transport { .. } => ErrorCode::Transport,
             Error::Timeout { .. } => ErrorCode::Timeout,
@@ -250,17 +301,18 @@ impl Error {
         }
     }
 
-    /// Zoho's `details`, for [`Error::Api`].
+    /// Zoho's `details`, for [`Error::Api`]; the configured and reported values, for [`Error::ApiDomainMismatch`].
     pub fn details(&self) -> Option<&Details> {
         match self {
-            Error::Api { details, .. } => Some(details),
+            Error::Api { details, .. } | Error::ApiDomainMismatch { details, .. } => Some(details),
             _ => None,
         }
     }
 
-    /// The message without the code: Zoho's message, the token endpoint's description, or what went wrong.
+    /// The message without the code: Zoho's message, the token endpoint's description, or what went wrong
+    /// (escaped like `Display`).
     pub fn message(&self) -> String {
-        match self {
+        let raw = match self {
             Error::InvalidInput(e) => e.to_string(),
             Error::InvalidConfig { message, .. }
             | Error::Transport { message }
@@ -268,15 +320,29 @@ impl Error {
             | Error::Cancelled { message }
             | Error::Internal { message } => message.clone(),
             Error::Api { message, .. } => message.clone(),
+            Error::ApiDomainMismatch { setting, configured, api_domain, .. } => format!(
+                "{setting} is set to {configured}, but the token endpoint reported api_domain {api_domain}: the \
+                 credentials belong to another {setting}, so nothing was sent (use credentials of the {configured} \
+                 org, or change {setting})"
+            ),
             Error::Auth { error, description, .. } => description.clone().unwrap_or_else(|| error.clone()),
             Error::UnexpectedResponse { reason, .. } => reason.clone(),
-        }
+        };
+        escape_text(&raw).into_owned()
     }
 
     /// What the client adds to Zoho's answer: the likely cause and remedy, if known.
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Api { hint, .. } | Error::Auth { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The setting at fault, for [`ErrorKind::InvalidConfig`] errors (`base_url`, `environment`, ...).
+    pub fn setting(&self) -> Option<&str> {
+        match self {
+            Error::InvalidConfig { setting, .. } | Error::ApiDomainMismatch { setting, .. } => Some(setting),
             _ => None,
         }
     }
@@ -291,6 +357,20 @@ impl Error {
 
     pub(crate) fn config(setting: &str, message: impl Into<String>) -> Error {
         Error::InvalidConfig { setting: setting.to_owned(), message: message.into() }
+    }
+
+    /// [`Error::ApiDomainMismatch`] with its `details`.
+    pub(crate) fn api_domain_mismatch(setting: &str, configured: &str, api_domain: &str) -> Error {
+        let mut details = Details::new();
+        details.insert("setting".into(), setting.into());
+        details.insert("configured".into(), configured.into());
+        details.insert("api_domain".into(), api_domain.into());
+        Error::ApiDomainMismatch {
+            setting: setting.to_owned(),
+            configured: configured.to_owned(),
+            api_domain: api_domain.to_owned(),
+            details: Box::new(details),
+        }
     }
 }
 

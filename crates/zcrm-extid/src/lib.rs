@@ -81,7 +81,7 @@
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
-//! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
+//! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 
 #![deny(missing_docs)]
 
@@ -94,6 +94,8 @@ pub mod config;
 pub mod error;
 pub mod external;
 pub mod names;
+pub mod proxy;
+pub mod redact;
 pub mod related;
 pub mod request;
 pub mod response;

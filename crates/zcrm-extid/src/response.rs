@@ -431,9 +431,14 @@ fn details_of(v: Option<Value>) -> Details {
     }
 }
 
-/// The first [`BODY_PREFIX_LEN`] bytes, as lossy UTF-8.
+/// The first [`BODY_PREFIX_LEN`] bytes, as lossy UTF-8, with the values of secret fields and `Authorization`
+/// credentials masked ([`crate::redact::redact_secrets`]).
 pub fn body_prefix(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX_LEN)]).into_owned()
+    // A reflecting proxy may echo the request: mask secret fields and the `Authorization` credentials.
+    crate::redact::redact_secrets(
+        &String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX_LEN)]),
+        crate::redact::SECRET_KEYS,
+    )
 }
 
 fn truncate(s: &str) -> String {

@@ -65,9 +65,11 @@ pub fn is_retryable(error: &Error) -> bool {
             *status == 429 || *status >= 500 || matches!(code, ErrorCode::TooManyRequests | ErrorCode::InternalError)
         }
         Error::UnexpectedResponse { status, .. } | Error::Auth { status, .. } => *status == 429 || *status >= 500,
-        Error::InvalidInput(_) | Error::InvalidConfig { .. } | Error::Cancelled { .. } | Error::Internal { .. } => {
-            false
-        }
+        Error::InvalidInput(_)
+        | Error::InvalidConfig { .. }
+        | Error::ApiDomainMismatch { .. }
+        | Error::Cancelled { .. }
+        | Error::Internal { .. } => false,
     }
 }
 

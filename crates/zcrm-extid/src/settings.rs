@@ -11,6 +11,8 @@ use crate::bulk::{BulkOptions, BulkSpec, RowMapping, SUB_CONCURRENCY};
 use crate::client::Client;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, InvalidInput, Result};
+use crate::proxy::ProxyConfig;
+use crate::redact::redact_url;
 use crate::related::{Parent, UpdateRelated};
 
 /// Everything a client can be configured with, as optional plain values.
@@ -54,6 +56,9 @@ pub struct ClientSettings {
     pub read_timeout: Option<Duration>,
     /// Retries of transient failures.
     pub max_retries: Option<u32>,
+    /// `none`, `env` (default: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`) or a proxy URL
+    /// (`http://user:password@proxy:3128`); loopback is never proxied (see [`crate::proxy`]).
+    pub proxy: Option<String>,
 }
 
 impl std::fmt::Debug for ClientSettings {
@@ -67,15 +72,16 @@ impl std::fmt::Debug for ClientSettings {
             .field("data_center", &self.data_center)
             .field("environment", &self.environment)
             .field("api_version", &self.api_version)
-            .field("base_url", &self.base_url)
-            .field("accounts_url", &self.accounts_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("accounts_url", &self.accounts_url.as_deref().map(redact_url))
+            .field("proxy", &self.proxy.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
 
 impl ClientSettings {
     /// Settings from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
-    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`.
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`.
     pub fn from_env() -> ClientSettings {
         Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     }
@@ -92,6 +98,7 @@ impl ClientSettings {
             api_version: get("ZOHO_API_VERSION"),
             base_url: get("ZOHO_BASE_URL"),
             accounts_url: get("ZOHO_ACCOUNTS_URL"),
+            proxy: get("ZOHO_PROXY"),
             ..ClientSettings::default()
         }
     }
@@ -176,6 +183,9 @@ impl ClientSettings {
         }
         if let Some(n) = self.max_retries {
             b = b.max_retries(n);
+        }
+        if let Some(p) = &self.proxy {
+            b = b.proxy(ProxyConfig::parse(p)?);
         }
         b.build()
     }
@@ -386,6 +396,25 @@ mod tests {
         assert!(s(None, Some("i"), None, Some("r")).credentials().unwrap_err().to_string().contains("client_secret"));
         assert!(s(None, None, None, None).credentials().is_err());
         assert!(!format!("{:?}", s(Some("tok-secret"), None, None, None)).contains("tok-secret"));
+        let urls = ClientSettings {
+            base_url: Some("https://u:base-pw@h?token=q-secret".into()),
+            proxy: Some("http://u:proxy-pw@p:1".into()),
+            ..Default::default()
+        };
+        let d = format!("{urls:?}");
+        assert!(!d.contains("base-pw") && !d.contains("q-secret") && !d.contains("proxy-pw"), "{d}");
+    }
+
+    #[test]
+    fn proxy_setting() {
+        let with =
+            |p: &str| ClientSettings { access_token: Some("t".into()), proxy: Some(p.into()), ..Default::default() };
+        assert!(with("none").build().is_ok() && with("http://p:3128").build().is_ok());
+        let e = with("socks5://u:pw@p:1").build().unwrap_err();
+        assert_eq!(e.setting(), Some("proxy"));
+        assert!(!e.to_string().contains("pw@"), "{e}");
+        let env = ClientSettings::from_lookup(|k| (k == "ZOHO_PROXY").then(|| "none".to_owned()));
+        assert_eq!(env.proxy.as_deref(), Some("none"));
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! The transport moves bytes and reports the raw status, headers and body; it never interprets a status as an
 //! error (`http_status_as_error(false)`), because Zoho's error bodies carry the code and details. One
 //! [`ureq::Agent`] holds the keep-alive pool, shared by every clone of a [`crate::Client`].
+//!
+//! Proxies ([`crate::proxy`]): ureq's own detection of proxy variables is off. A second agent, built only when a
+//! proxy is configured, carries the requests the proxy applies to (never loopback, never a `NO_PROXY` host), as
+//! a `CONNECT` tunnel; every other request goes direct.
+//!
+//! [`TransportConfig::route_zoho_to_for_tests`] is a test-only redirection of Zoho's hosts to a local emulator
+//! (see there); it is off unless set.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,7 +20,10 @@ use std::time::{Duration, Instant};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+use crate::config::{BaseUrl, host_of, is_loopback, is_zoho_host};
 use crate::error::{Error, Result};
+use crate::proxy::{ProxyConfig, ResolvedProxy};
+use crate::redact::redact_url;
 use crate::request::Method;
 
 /// A request as the transport sends it.
@@ -67,6 +77,14 @@ pub struct TransportConfig {
     pub max_idle_per_host: usize,
     /// Largest response body accepted. Default 16 MiB.
     pub max_body_bytes: u64,
+    /// Which proxy, if any (default: [`ProxyConfig::Env`]; loopback is never proxied, see [`crate::proxy`]).
+    pub proxy: ProxyConfig,
+    /// **Tests only; `None` by default.** Sends every request for a Zoho host (`*.zohoapis.*`, `accounts.zoho.*`,
+    /// `accounts.zohocloud.ca`) to this loopback URL instead, with the original host in the `Host` header, and
+    /// refuses every other non-loopback host, so a test can exercise the client's choice of Zoho host (the
+    /// `api_domain` of a token reply, the data centre's defaults) against the emulator without anything leaving
+    /// the machine. Only a loopback URL is accepted.
+    pub route_zoho_to_for_tests: Option<BaseUrl>,
 }
 
 impl Default for TransportConfig {
@@ -76,19 +94,35 @@ impl Default for TransportConfig {
             read_timeout: Duration::from_secs(60),
             max_idle_per_host: 32,
             max_body_bytes: 16 << 20,
+            proxy: ProxyConfig::Env,
+            route_zoho_to_for_tests: None,
         }
     }
 }
 
 /// The blocking HTTP/1.1 transport on [`ureq`] with rustls, a keep-alive pool, and per-request timeouts.
 pub struct UreqTransport {
-    agent: ureq::Agent,
+    direct: ureq::Agent,
+    proxied: Option<(ureq::Agent, ResolvedProxy)>,
+    /// A proxy configuration that could not be used: every request fails with it (nothing is sent).
+    unusable: Option<Error>,
+    route: Option<BaseUrl>,
     max_body_bytes: u64,
 }
 
 impl fmt::Debug for UreqTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UreqTransport").finish_non_exhaustive()
+        let proxy = match (&self.proxied, &self.unusable) {
+            (Some((_, p)), _) => p.to_string(),
+            (None, Some(_)) => "unusable (see the error)".to_owned(),
+            (None, None) => "none".to_owned(),
+        };
+        let mut d = f.debug_struct("UreqTransport");
+        d.field("proxy", &proxy);
+        if let Some(r) = &self.route {
+            d.field("route_zoho_to_for_tests", &r.as_str());
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -124,26 +158,128 @@ impl Resolver for CachingResolver {
 }
 
 impl UreqTransport {
-    /// A transport with `config`.
+    /// A transport with `config`. A proxy setting that cannot be used (an invalid `HTTPS_PROXY`, a SOCKS proxy)
+    /// or a test route that is not loopback makes every request fail with that error, before anything is sent;
+    /// [`Self::try_new`] reports it at once.
     pub fn new(config: &TransportConfig) -> Self {
-        let agent_config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_call(Some(config.read_timeout))
-            .max_idle_connections(config.max_idle_per_host.max(1) * 4)
-            .max_idle_connections_per_host(config.max_idle_per_host.max(1))
-            .max_idle_age(Duration::from_secs(50))
-            .user_agent(concat!("zcrm-extid/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default());
-        UreqTransport { agent, max_body_bytes: config.max_body_bytes }
+        match Self::try_new(config) {
+            Ok(t) => t,
+            Err(e) => UreqTransport {
+                direct: agent(config, None),
+                proxied: None,
+                unusable: Some(e),
+                route: None,
+                max_body_bytes: config.max_body_bytes,
+            },
+        }
     }
+
+    /// A transport with `config`, or the error that makes its proxy or test route unusable.
+    pub fn try_new(config: &TransportConfig) -> Result<Self> {
+        let proxy = config.proxy.resolve()?;
+        if let Some(r) = &config.route_zoho_to_for_tests
+            && !is_loopback(r.host())
+        {
+            return Err(Error::config(
+                "route_zoho_to_for_tests",
+                format!("{:?} is not a loopback URL", redact_url(r.as_str())),
+            ));
+        }
+        let proxied = match proxy {
+            Some(p) => {
+                let mut b = ureq::Proxy::builder(if p.url.is_https() {
+                    ureq::ProxyProtocol::Https
+                } else {
+                    ureq::ProxyProtocol::Http
+                })
+                .host(p.url.host())
+                .port(p.url.port());
+                if let Some(u) = p.url.username() {
+                    b = b.username(u);
+                }
+                if let Some(pw) = p.url.password() {
+                    b = b.password(pw);
+                }
+                let built =
+                    b.build().map_err(|_| Error::config(&p.source, format!("{} is not a usable proxy", p.url)))?;
+                Some((agent(config, Some(built)), p))
+            }
+            None => None,
+        };
+        Ok(UreqTransport {
+            direct: agent(config, None),
+            proxied,
+            unusable: None,
+            route: config.route_zoho_to_for_tests.clone(),
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+
+    /// The proxy requests to non-loopback hosts go through, if any.
+    pub fn proxy(&self) -> Option<&ResolvedProxy> {
+        self.proxied.as_ref().map(|(_, p)| p)
+    }
+}
+
+/// An agent with `config`'s timeouts and pool, and exactly `proxy` (ureq's own reading of proxy variables is
+/// replaced by [`crate::proxy`]).
+fn agent(config: &TransportConfig, proxy: Option<ureq::Proxy>) -> ureq::Agent {
+    let agent_config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(proxy)
+        .timeout_connect(Some(config.connect_timeout))
+        .timeout_per_call(Some(config.read_timeout))
+        .max_idle_connections(config.max_idle_per_host.max(1) * 4)
+        .max_idle_connections_per_host(config.max_idle_per_host.max(1))
+        .max_idle_age(Duration::from_secs(50))
+        .user_agent(concat!("zcrm-extid/", env!("CARGO_PKG_VERSION")))
+        .build();
+    ureq::Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default())
+}
+
+/// The scheme and host of an absolute URL (host without port or brackets).
+fn scheme_and_host(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some((scheme, host_of(authority)?))
 }
 
 impl Transport for UreqTransport {
     fn send(&self, request: HttpRequest<'_>) -> Result<HttpResponse> {
-        let mut builder = ureq::http::Request::builder().method(request.method.as_str()).uri(request.url);
+        if let Some(e) = &self.unusable {
+            return Err(e.clone());
+        }
+        let (scheme, host) = scheme_and_host(request.url).ok_or_else(|| Error::Transport {
+            message: format!("not an absolute URL: {:?}", redact_url(request.url)),
+        })?;
+        let mut url = std::borrow::Cow::Borrowed(request.url);
+        let mut host_header = None;
+        if let Some(route) = &self.route
+            && !is_loopback(host)
+        {
+            if !(scheme.eq_ignore_ascii_case("https") && is_zoho_host(host)) {
+                return Err(Error::config(
+                    "route_zoho_to_for_tests",
+                    format!(
+                        "refused {:?}: with the test route set, only Zoho hosts and loopback are reachable",
+                        redact_url(request.url)
+                    ),
+                ));
+            }
+            let rest = &request.url[scheme.len() + 3..];
+            let path = rest.find(['/', '?']).map_or("", |i| &rest[i..]);
+            host_header = Some(rest[..rest.len() - path.len()].to_owned());
+            url = std::borrow::Cow::Owned(format!("{}{path}", route.as_str()));
+        }
+        let agent = match &self.proxied {
+            Some((proxied, p)) if host_header.is_none() && p.applies_to(host) => proxied,
+            _ => &self.direct,
+        };
+        let mut builder = ureq::http::Request::builder().method(request.method.as_str()).uri(url.as_ref());
+        if let Some(h) = &host_header {
+            builder = builder.header("Host", h.as_str());
+        }
         for (name, value) in request.headers {
             builder = builder.header(*name, value.as_str());
         }
@@ -151,7 +287,7 @@ impl Transport for UreqTransport {
         let http_request = builder
             .body(request.body)
             .map_err(|e| Error::config("request", format!("not a valid HTTP request: {e}")))?;
-        let mut response = self.agent.run(http_request).map_err(map_error)?;
+        let mut response = agent.run(http_request).map_err(map_error)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()

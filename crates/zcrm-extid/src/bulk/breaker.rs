@@ -24,7 +24,7 @@ use crate::error::Error;
 pub fn stops_the_job(error: &Error, credits_remaining: Option<u64>) -> bool {
     match error {
         Error::Auth { code, .. } => *code != ErrorCode::OauthThrottled,
-        Error::InvalidConfig { .. } => true,
+        Error::InvalidConfig { .. } | Error::ApiDomainMismatch { .. } => true,
         Error::Api { status, code, details, .. } => {
             if *status == 429 || *code == ErrorCode::TooManyRequests {
                 return credits_remaining == Some(0);
