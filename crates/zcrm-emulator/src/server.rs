@@ -35,6 +35,16 @@ pub struct Runtime {
     pub token_lifetime_secs: u64,
     /// Tokens per refresh token per 10 minutes.
     pub token_throttle: usize,
+    /// Lifetime of the page tokens of related-record reads (v7, v8), seconds (default 24 hours).
+    #[serde(default = "default_page_token_ttl")]
+    pub page_token_ttl_secs: u64,
+}
+
+/// The default lifetime of page tokens: 24 hours.
+pub const PAGE_TOKEN_TTL_SECS: u64 = 24 * 3600;
+
+fn default_page_token_ttl() -> u64 {
+    PAGE_TOKEN_TTL_SECS
 }
 
 /// Counters since start (or the last [`Emulator::reset`]).
@@ -299,6 +309,7 @@ impl Emulator {
                 credits: config.credits,
                 token_lifetime_secs: config.token_lifetime.as_secs(),
                 token_throttle: config.token_throttle,
+                page_token_ttl_secs: PAGE_TOKEN_TTL_SECS,
             }),
             tokens: Mutex::new(Tokens::from_seed(&config.seed)),
             org: Mutex::new(org),
