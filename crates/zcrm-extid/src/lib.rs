@@ -103,6 +103,7 @@ pub mod related;
 pub mod related_delete;
 pub mod related_get;
 pub mod related_rows;
+pub mod related_specs;
 mod related_target;
 pub mod request;
 pub mod response;

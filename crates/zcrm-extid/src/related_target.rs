@@ -111,7 +111,7 @@ pub(crate) fn check_value(
     }
     if matches!(key, RelatedKey::Id) && RecordId::new(value.as_str()).is_err() {
         return Err(err(format!(
-            "{value:?} is not a Zoho record id (digits only); to name related records by an external value, set related_field"
+            "{value:?} is not a Zoho record id (digits only); to name related records by an external value, set related_field (X-EXTERNAL: <RelatedModule>.<field>)"
         )));
     }
     Ok(value)
