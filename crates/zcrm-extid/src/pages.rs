@@ -60,6 +60,11 @@ impl RelatedPages {
         self.last_info.as_ref()
     }
 
+    /// Ends the iteration: nothing more is fetched.
+    pub fn finish(&mut self) {
+        self.state = State::Done;
+    }
+
     fn following(&self, call: &GetRelated, cursor: Option<&Cursor>, page: &RelatedPage) -> State {
         let Some(info) = page.info.as_ref().filter(|i| i.more_records) else { return State::Done };
         if page.rows.is_empty() || matches!(call.target(), RelatedTarget::One(_)) {
@@ -173,6 +178,12 @@ impl RelatedRows {
     /// Rows of the current page not yet taken.
     pub fn buffered(&self) -> usize {
         self.current.len()
+    }
+
+    /// Ends the iteration: the rows of the page in memory are dropped and nothing more is fetched.
+    pub fn finish(&mut self) {
+        self.current = Vec::new().into_iter();
+        self.pages.finish();
     }
 
     /// True when the server answered 304: nothing changed since `If-Modified-Since` (and no row was yielded).
