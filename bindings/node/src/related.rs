@@ -288,6 +288,26 @@ impl Client {
     }
 }
 
+/// Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
+/// `info`, an empty result for a 204, `notModified` for a 304, or a thrown `ZcrmError` (Zoho's error object, or
+/// `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
+#[napi(js_name = "parseRelated")]
+pub fn parse_related(
+    env: Env,
+    status: u32,
+    content_type: Option<String>,
+    body: Either<String, Buffer>,
+) -> napi::Result<RelatedResult> {
+    let body: &[u8] = match &body {
+        Either::A(text) => text.as_bytes(),
+        Either::B(bytes) => bytes,
+    };
+    let parsed = u16::try_from(status)
+        .map_err(|_| Error::from(InvalidInput::new("status", "must be an HTTP status")))
+        .and_then(|status| zcrm_extid::related_rows::parse_related(status, content_type.as_deref(), body, None));
+    parsed.map(RelatedResult::from).map_err(|e| errors::to_js(&env, &e))
+}
+
 /// One step of `RelatedIterator.next()`.
 #[napi(object, object_from_js = false)]
 pub struct RelatedStep {
