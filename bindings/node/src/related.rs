@@ -351,7 +351,7 @@ impl Task for NextTask {
 #[napi]
 impl RelatedIterator {
     /// The next row: `{ done: false, value }`, or `{ done: true }` after the last.
-    #[napi(ts_return_type = "Promise<RelatedStep>")]
+    #[napi(ts_return_type = "Promise<IteratorResult<RelatedRow, undefined>>")]
     pub fn next(&self, env: Env) -> napi::Result<PromiseRaw<'static, RelatedStep>> {
         if let Some(row) = locked(&self.rows).next_buffered() {
             return PromiseRaw::resolve(&env, RelatedStep { done: false, value: Some(RelatedRow::from(row)) });
@@ -360,7 +360,7 @@ impl RelatedIterator {
     }
 
     /// Stops early (`break` in `for await`): later `next()` calls resolve `{ done: true }` without fetching.
-    #[napi(js_name = "return", ts_return_type = "Promise<RelatedStep>")]
+    #[napi(js_name = "return", ts_return_type = "Promise<IteratorResult<RelatedRow, undefined>>")]
     pub fn stop(&self, env: Env) -> napi::Result<PromiseRaw<'static, RelatedStep>> {
         locked(&self.rows).finish();
         PromiseRaw::resolve(&env, RelatedStep { done: true, value: None })
