@@ -216,6 +216,7 @@ impl DeleteRelatedBuilder {
     pub fn build(self) -> Result<DeleteRelated, InvalidInput> {
         let relation =
             Relation::new(self.module, self.parent, self.related_list, self.related_module, self.related_field)?;
+        relation.check_sides(true)?;
         let values = match self.values.len() {
             0 => return Err(InvalidInput::new("ids", "needs at least one related record to unlink")),
             1 => {

@@ -476,7 +476,21 @@ mod tests {
             (b().if_modified_since("yesterday").build(), "if_modified_since"),
             (b().related_by_external("id").build(), "related_field"),
             (GetRelated::builder("Contacts", ext(), "Contacts").build(), "x_external"),
+            (
+                GetRelated::builder("Contacts", Parent::id("1").unwrap(), "Contacts")
+                    .related_by_external("F")
+                    .related("x")
+                    .build(),
+                "x_external",
+            ),
         ];
+        // A list of the module's own related records by id names no related record: no pair, no conflict.
+        assert!(
+            GetRelated::builder("Contacts", Parent::id("1").unwrap(), "Contacts")
+                .related_by_external("F")
+                .build()
+                .is_ok()
+        );
         for (i, (result, location)) in cases.into_iter().enumerate() {
             assert_eq!(result.unwrap_err().location(), location, "case {i}");
         }

@@ -25,7 +25,8 @@ pub(crate) struct Relation {
 }
 
 impl Relation {
-    /// Validates the names; `related_field` `None` keys related records by id.
+    /// Validates the names; `related_field` `None` keys related records by id. The caller then checks the sides
+    /// ([`Relation::check_sides`]) for what its request names.
     pub fn new(
         module: String,
         parent: Parent,
@@ -49,9 +50,7 @@ impl Relation {
             }
             Some(f) => RelatedKey::External(FieldName::parse_as(f, "related_field")?),
         };
-        let relation = Relation { module, parent, related_list, related_module, key };
-        relation.check_sides(true)?;
-        Ok(relation)
+        Ok(Relation { module, parent, related_list, related_module, key })
     }
 
     /// One `X-EXTERNAL` pair per module: when both sides are the same module a pair could not say which side it
