@@ -25,7 +25,9 @@ use crate::config::{ApiVersion, BaseUrl};
 use crate::error::{InvalidInput, Result};
 use crate::names::{ModuleName, RelatedList};
 use crate::related::{MAX_RECORDS, Parent, RelatedKey};
-use crate::related_target::{Relation, check_ids, check_value, fits_ids_list};
+/// Whether a value may share an `ids` list with others (it has no `,`); the bulk unlink job sends others alone.
+pub(crate) use crate::related_target::fits_ids_list;
+use crate::related_target::{Relation, check_ids, check_value};
 use crate::request::{Method, PreparedRequest};
 use crate::response::{UpdateResponse, credits_remaining, parse_outcomes};
 use crate::scope::ScopeOp;
