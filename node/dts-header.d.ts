@@ -4,7 +4,8 @@
 // ---- Hand-written part (node/dts-header.d.ts, prepended by `napi build` through package.json
 // `napi.dtsHeaderFile`): what #[napi] cannot declare. `ZcrmError` is a real subclass of `Error`, created by the
 // addon when it loads (bindings/node/src/zcrm_error.js): its fields are declared here and merge into the
-// generated (placeholder) class declaration. `JsonValue` is recursive. Everything below the
+// generated (placeholder) class declaration. `JsonValue` is recursive. `RelatedIterator`'s
+// `[Symbol.asyncIterator]` (a well-known symbol #[napi] cannot name) is declared here too. Everything below the
 // marker line is generated from the Rust source.
 
 /** Any JSON value: records, `details`, emulator state and faults. */
@@ -64,6 +65,14 @@ export interface ZcrmError extends Error {
   contentType?: string
   /** `UnexpectedResponse`: the first 512 bytes of the body. */
   bodyPrefix?: string
+}
+
+/**
+ * `client.iterRelated(args)` is an async iterable of rows (merged into the generated `class RelatedIterator`
+ * below; the addon defines `[Symbol.asyncIterator]` when it loads): `for await (const row of it)`.
+ */
+export interface RelatedIterator {
+  [Symbol.asyncIterator](): RelatedIterator
 }
 
 // ---- Generated from bindings/node/src by napi-rs:

@@ -4,7 +4,8 @@
 // ---- Hand-written part (node/dts-header.d.ts, prepended by `napi build` through package.json
 // `napi.dtsHeaderFile`): what #[napi] cannot declare. `ZcrmError` is a real subclass of `Error`, created by the
 // addon when it loads (bindings/node/src/zcrm_error.js): its fields are declared here and merge into the
-// generated (placeholder) class declaration. `JsonValue` is recursive. Everything below the
+// generated (placeholder) class declaration. `JsonValue` is recursive. `RelatedIterator`'s
+// `[Symbol.asyncIterator]` (a well-known symbol #[napi] cannot name) is declared here too. Everything below the
 // marker line is generated from the Rust source.
 
 /** Any JSON value: records, `details`, emulator state and faults. */
@@ -66,6 +67,14 @@ export interface ZcrmError extends Error {
   bodyPrefix?: string
 }
 
+/**
+ * `client.iterRelated(args)` is an async iterable of rows (merged into the generated `class RelatedIterator`
+ * below; the addon defines `[Symbol.asyncIterator]` when it loads): `for await (const row of it)`.
+ */
+export interface RelatedIterator {
+  [Symbol.asyncIterator](): RelatedIterator
+}
+
 // ---- Generated from bindings/node/src by napi-rs:
 
 /**
@@ -114,6 +123,27 @@ export declare class Client {
   linkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
+  /**
+   * Reads related records in one call, off the JS thread: one page of the list, or one related record with
+   * `related`. Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
+   * `ZcrmError` (code `INVALID_INPUT` before anything is sent, e.g. `fields` missing on v5+).
+   */
+  getRelated(args: GetRelatedArgs): Promise<RelatedResult>
+  /**
+   * Every related record, page after page (page tokens on v7/v8, page numbers before), one page in memory:
+   * `for await (const row of client.iterRelated(args))`. Pages are fetched on libuv workers. Throws a
+   * `ZcrmError` for invalid arguments (before anything is sent); an error while paging rejects `next()`.
+   */
+  iterRelated(args: GetRelatedArgs): RelatedIterator
+  /** The HTTP request `getRelated(args)` would send (after the version rules), without sending it. */
+  prepareGetRelated(args: GetRelatedArgs): PreparedRequest
+  /**
+   * Unlinks related records in one call, off the JS thread: one value in the path, several (up to 100) in
+   * `ids`. Resolves to one outcome per value in input order (a 207 is a normal result).
+   */
+  deleteRelated(args: DeleteRelatedArgs): Promise<UpdateResponse>
+  /** The HTTP request `deleteRelated(args)` would send, without sending it. */
+  prepareDeleteRelated(args: DeleteRelatedArgs): PreparedRequest
 }
 
 /** A running emulator of Zoho CRM on `127.0.0.1` (a free port). Stops on `stop()` or when garbage-collected. */
@@ -177,6 +207,21 @@ export declare class PreparedRequest {
   toCurl(): string
   /** `{ method, url, headers, body }` (token redacted). */
   toJSON(): PreparedRequestJson
+}
+
+/**
+ * Every related record of a read, as an async iterator (`for await ... of`). Rows of the page in memory are
+ * handed out at once; the next page is fetched on a libuv worker. Await each `next()` before the next call.
+ */
+export declare class RelatedIterator {
+  /** The next row: `{ done: false, value }`, or `{ done: true }` after the last. */
+  next(): Promise<IteratorResult<RelatedRow, undefined>>
+  /** Stops early (`break` in `for await`): later `next()` calls resolve `{ done: true }` without fetching. */
+  return(): Promise<IteratorResult<RelatedRow, undefined>>
+  /** True when the server answered 304 (nothing changed since `ifModifiedSince`). */
+  get notModified(): boolean
+  /** Pages received so far. */
+  get pagesFetched(): number
 }
 
 /**
@@ -266,6 +311,25 @@ export interface ClientInfo {
   apiVersion: string
 }
 
+/** One unlink (`deleteRelated`, `prepareDeleteRelated`). */
+export interface DeleteRelatedArgs {
+  /** The base module, e.g. `Contacts`. */
+  module: string
+  /** The parent record: its Zoho record id, or `{ field, value }` of an external field. */
+  parent: string | ParentExternal
+  /** The related list, e.g. `Deals`. */
+  relatedList: string
+  /**
+   * The related records to unlink (1 to 100): record ids, or external values with `relatedField`. One value
+   * goes in the path; several in `ids`.
+   */
+  values: Array<string>
+  /** The related module's external field naming `values`; absent: record ids. */
+  relatedField?: string
+  /** The related module, when it differs from the related list's name. */
+  relatedModule?: string
+}
+
 /** The client options that reach the emulator with the default seed's OAuth client (refresh-token grant). */
 export interface EmulatorClientOptions {
   /** The default seed's OAuth client id. */
@@ -318,6 +382,34 @@ export interface EmulatorStats {
   maxInFlight: number
   /** Credits used. */
   creditsUsed: number
+}
+
+/** One read of related records (`getRelated`, `iterRelated`, `prepareGetRelated`). */
+export interface GetRelatedArgs {
+  /** The base module, e.g. `Contacts`. */
+  module: string
+  /** The parent record: its Zoho record id (a string of digits), or `{ field, value }` of an external field. */
+  parent: string | ParentExternal
+  /** The related list, e.g. `Deals`. */
+  relatedList: string
+  /** The fields to return: names, or one string with commas. Required for a list from v5 on. */
+  fields?: string | Array<string>
+  /** One related record (the single form, `.../{relatedList}/{related}`; not for `iterRelated`). */
+  related?: string
+  /** Only these related records (`ids`, at most 100; a value with `,` must be read on its own). */
+  ids?: Array<string>
+  /** The related module's external field naming related records (in `related` / `ids`); absent: record ids. */
+  relatedField?: string
+  /** The related module, when it differs from the related list's name. */
+  relatedModule?: string
+  /** `page` (1-based). */
+  page?: number
+  /** `per_page`, 1 to 200. */
+  perPage?: number
+  /** `page_token` (v7+), from a page's `nextPageToken`. */
+  pageToken?: string
+  /** `If-Modified-Since`: ISO 8601 with a zone (`date.toISOString()` works); a 304 is `notModified`. */
+  ifModifiedSince?: string
 }
 
 /** One request the emulator received (the `Authorization` value redacted to its scheme). */
@@ -401,6 +493,24 @@ export interface Outcome {
   id?: string
 }
 
+/** The `info` of a list read. */
+export interface PageInfo {
+  /** Records per page. */
+  perPage?: number
+  /** Records on this page. */
+  count?: number
+  /** This page's number. */
+  page?: number
+  /** Whether more records follow. */
+  moreRecords: boolean
+  /** The next page's token (v7, v8). */
+  nextPageToken?: string
+  /** The previous page's token (v7, v8). */
+  previousPageToken?: string
+  /** When `nextPageToken` expires (ISO 8601). */
+  pageTokenExpiry?: string
+}
+
 /** A parent record addressed by the base module's external field. */
 export interface ParentExternal {
   /** The external field, e.g. `External_Contact_ID`. */
@@ -415,6 +525,13 @@ export interface ParentExternal {
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
 export declare function parseOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): Array<Outcome>
+
+/**
+ * Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
+ * `info`, an empty result for a 204, `notModified` for a 304, or a thrown `ZcrmError` (Zoho's error object, or
+ * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
+ */
+export declare function parseRelated(status: number, contentType: string | undefined | null, body: string | Buffer): RelatedResult
 
 /** What `JSON.stringify(preparedRequest)` shows. */
 export interface PreparedRequestJson {
@@ -503,6 +620,36 @@ export interface RelatedRecord {
   id: string
   /** The relation fields (e.g. `Contact_Role`). */
   fields: Record<string, JsonValue>
+}
+
+/** The answer to one read: rows (none for a 204 or a 304), `info` for list reads, `notModified` for a 304. */
+export interface RelatedResult {
+  /** 200, 204 (no related records) or 304 (not modified). */
+  status: number
+  /** The rows, in Zoho's order. */
+  rows: Array<RelatedRow>
+  /** `info` (list reads). */
+  info?: PageInfo
+  /** True for a 304: nothing changed since `ifModifiedSince`. */
+  notModified: boolean
+  /** `X-API-CREDITS-REMAINING`, sent once half the day's credits are used. */
+  creditsRemaining?: number
+}
+
+/** One related record: its Zoho `id` (always a string) and its other keys. */
+export interface RelatedRow {
+  /** The related record's Zoho id. */
+  id: string
+  /** Every other key Zoho sent: the requested fields, relation fields such as `Contact_Role`. */
+  fields: Record<string, JsonValue>
+}
+
+/** One step of `RelatedIterator.next()`. */
+export interface RelatedStep {
+  /** True when every row has been read. */
+  done: boolean
+  /** The row (absent when `done`). */
+  value?: RelatedRow
 }
 
 /** The final outcome of one input row. */

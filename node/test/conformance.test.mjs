@@ -50,15 +50,65 @@ function records(input) {
   throw new Error('exactly one of `records` and `records_repeat` is required')
 }
 
+const COMMON_INPUT = ['base_url', 'api_version', 'access_token', 'module', 'parent', 'related_list', 'related_module',
+  'related_field']
+
+function parentOf(p) {
+  known(p, ['id', 'field', 'value'], 'input.parent')
+  if (p.id !== undefined && p.field === undefined && p.value === undefined) return p.id
+  if (p.id === undefined && p.field !== undefined && p.value !== undefined) return { field: p.field, value: p.value }
+  throw new Error('parent must be {"id"} or {"field", "value"}')
+}
+
+/** The arguments of getRelated / deleteRelated (snake_case keys of the file -> the JS API's camelCase). */
+function readArgs(input, operation) {
+  const keys = operation === 'get_related'
+    ? ['related', 'ids', 'fields', 'page', 'per_page', 'page_token', 'if_modified_since']
+    : ['values']
+  known(input, [...COMMON_INPUT, ...keys], 'input')
+  const args = { module: input.module, parent: parentOf(input.parent), relatedList: input.related_list }
+  const names = { related_module: 'relatedModule', related_field: 'relatedField', per_page: 'perPage',
+    page_token: 'pageToken', if_modified_since: 'ifModifiedSince' }
+  for (const k of ['related_module', 'related_field', ...keys]) {
+    if (input[k] !== undefined) args[names[k] ?? k] = input[k]
+  }
+  return args
+}
+
+function checkReadRequest(c) {
+  const { input } = c
+  const target = { baseUrl: input.base_url, apiVersion: input.api_version, accessToken: input.access_token }
+  const args = readArgs(input, c.operation)
+  let built
+  let error
+  try {
+    const client = new zcrm.Client(target)
+    built = c.operation === 'get_related' ? client.prepareGetRelated(args) : client.prepareDeleteRelated(args)
+  } catch (e) {
+    error = e
+  }
+  if (c.expected && !c.expected_error) {
+    known(c.expected, ['method', 'url', 'headers', 'body'], 'expected')
+    if (error) throw new Error(`expected a request, got ${codeAndLocation(error)}: ${error.message}`)
+    const auth = c.expected.headers.find(([n]) => n === 'Authorization')
+    assert.deepEqual(auth, ['Authorization', `Zoho-oauthtoken ${input.access_token}`])
+    assert.equal(built.method, c.expected.method, 'method')
+    assert.equal(built.url, c.expected.url, 'url')
+    // The client adds Authorization when it sends; a prepared request shows the other headers.
+    assert.deepEqual(built.headers, c.expected.headers.filter(([n]) => n !== 'Authorization'), 'headers')
+    assert.equal(built.body, c.expected.body, 'body')
+  } else if (c.expected_error && !c.expected) {
+    known(c.expected_error, ['code', 'location'], 'expected_error')
+    if (!error) throw new Error(`expected ${c.expected_error.code} at ${c.expected_error.location}, got ${built.url}`)
+    assert.deepEqual(codeAndLocation(error), [c.expected_error.code, c.expected_error.location], error.message)
+  } else {
+    throw new Error('a case needs exactly one of `expected` and `expected_error`')
+  }
+}
+
 function requestArgs(input) {
-  known(input, ['base_url', 'api_version', 'access_token', 'module', 'parent', 'related_list', 'related_module',
-    'related_field', 'records', 'records_repeat'], 'input')
-  known(input.parent, ['id', 'field', 'value'], 'input.parent')
-  const p = input.parent
-  let parent
-  if (p.id !== undefined && p.field === undefined && p.value === undefined) parent = p.id
-  else if (p.id === undefined && p.field !== undefined && p.value !== undefined) parent = { field: p.field, value: p.value }
-  else throw new Error('parent must be {"id"} or {"field", "value"}')
+  known(input, [...COMMON_INPUT, 'records', 'records_repeat'], 'input')
+  const parent = parentOf(input.parent)
   const args = { module: input.module, parent, relatedList: input.related_list, records: records(input) }
   if (input.related_module !== undefined) args.relatedModule = input.related_module
   if (input.related_field !== undefined) args.relatedField = input.related_field
@@ -72,7 +122,9 @@ function codeAndLocation(e) {
 }
 
 function checkRequest(c) {
-  known(c, ['name', 'note', 'input', 'expected', 'expected_error'], 'case')
+  known(c, ['name', 'note', 'operation', 'input', 'expected', 'expected_error'], 'case')
+  if (c.operation === 'get_related' || c.operation === 'delete_related') return checkReadRequest(c)
+  if (c.operation !== undefined && c.operation !== 'update_related') throw new Error(`unknown operation ${c.operation}`)
   const { input } = c
   const args = requestArgs(input)
   const target = { baseUrl: input.base_url, apiVersion: input.api_version, accessToken: input.access_token }
@@ -109,8 +161,63 @@ function checkRequest(c) {
   }
 }
 
+/** The file's `info` (every key, null when absent) from a PageInfo (absent keys undefined). */
+function infoOf(info) {
+  if (info === undefined) return null
+  return {
+    per_page: info.perPage ?? null, count: info.count ?? null, page: info.page ?? null, more_records: info.moreRecords,
+    next_page_token: info.nextPageToken ?? null, previous_page_token: info.previousPageToken ?? null,
+    page_token_expiry: info.pageTokenExpiry ?? null,
+  }
+}
+
+function checkError(error, wantError) {
+  known(wantError, ['kind', 'code', 'status', 'message', 'details', 'body_prefix'], 'expected.error')
+  assert.ok(error instanceof zcrm.ZcrmError, `not a ZcrmError: ${error}`)
+  assert.equal(error.kind, wantError.kind, 'error kind')
+  assert.equal(error.code, wantError.code, 'error code')
+  assert.equal(error.status, wantError.status, 'error status')
+  if (wantError.message !== undefined) {
+    assert.equal(error.kind, 'Api', '`message` is only checked on Api errors')
+    assert.equal(error.apiMessage, wantError.message, 'error message')
+  }
+  if (wantError.details !== undefined) assert.deepEqual(error.details, wantError.details, 'error details')
+  if (wantError.body_prefix !== undefined) {
+    assert.equal(error.kind, 'UnexpectedResponse', '`body_prefix` is only checked on UnexpectedResponse')
+    assert.equal(error.bodyPrefix, wantError.body_prefix, 'body_prefix')
+  }
+}
+
+function checkReadResponse(c) {
+  known(c, ['name', 'note', 'operation', 'status', 'content_type', 'body', 'expected'], 'case')
+  known(c.expected, ['rows', 'info', 'not_modified', 'error'], 'expected')
+  let result
+  let error
+  try {
+    result = zcrm.parseRelated(c.status, c.content_type, c.body)
+  } catch (e) {
+    error = e
+  }
+  if (c.expected.rows && !c.expected.error) {
+    if (error) throw new Error(`expected rows, got ${error.code}: ${error.message}`)
+    c.expected.rows.forEach((r, i) => known(r, ['id', 'fields'], `rows[${i}]`))
+    assert.deepEqual(result.rows, c.expected.rows, 'rows')
+    assert.deepEqual(infoOf(result.info), c.expected.info, 'info')
+    assert.equal(result.notModified, c.expected.not_modified, 'not_modified')
+  } else if (c.expected.error && !c.expected.rows) {
+    if (!error) throw new Error(`expected error ${c.expected.error.code}, got ${result.rows.length} rows`)
+    checkError(error, c.expected.error)
+  } else {
+    throw new Error('`expected` needs exactly one of `rows` and `error`')
+  }
+}
+
 function checkResponse(c) {
-  known(c, ['name', 'note', 'status', 'content_type', 'body', 'records_sent', 'expected'], 'case')
+  if (c.operation === 'get_related') return checkReadResponse(c)
+  if (c.operation !== undefined && c.operation !== 'update_related' && c.operation !== 'delete_related') {
+    throw new Error(`unknown operation ${c.operation}`)
+  }
+  known(c, ['name', 'note', 'operation', 'status', 'content_type', 'body', 'records_sent', 'expected'], 'case')
   known(c.expected, ['outcomes', 'error'], 'expected')
   let outcomes
   let error
@@ -134,21 +241,8 @@ function checkResponse(c) {
       if (w.details !== undefined) assert.deepEqual(o.details, w.details, `outcomes[${i}].details`)
     })
   } else if (wantError && !want) {
-    known(wantError, ['kind', 'code', 'status', 'message', 'details', 'body_prefix'], 'expected.error')
     if (!error) throw new Error(`expected error ${wantError.kind} ${wantError.code}, got ${outcomes.length} outcomes`)
-    assert.ok(error instanceof zcrm.ZcrmError, `not a ZcrmError: ${error}`)
-    assert.equal(error.kind, wantError.kind, 'error kind')
-    assert.equal(error.code, wantError.code, 'error code')
-    assert.equal(error.status, wantError.status, 'error status')
-    if (wantError.message !== undefined) {
-      assert.equal(error.kind, 'Api', '`message` is only checked on Api errors')
-      assert.equal(error.apiMessage, wantError.message, 'error message')
-    }
-    if (wantError.details !== undefined) assert.deepEqual(error.details, wantError.details, 'error details')
-    if (wantError.body_prefix !== undefined) {
-      assert.equal(error.kind, 'UnexpectedResponse', '`body_prefix` is only checked on UnexpectedResponse')
-      assert.equal(error.bodyPrefix, wantError.body_prefix, 'body_prefix')
-    }
+    checkError(error, wantError)
   } else {
     throw new Error('`expected` needs exactly one of `outcomes` and `error`')
   }

@@ -2,10 +2,11 @@
 and Node suites.
 
 * requests.json: built through `Client(...).prepare_update_related` and the module-level
-  `prepare_update_related`; the token is compared redacted (the Python API never exposes it).
+  `prepare_update_related`; the token is compared redacted (the Python API never exposes it). Reads and
+  unlinks (`"operation"`) through `Client(...).prepare_get_related` / `prepare_delete_related`.
 * responses.json: served verbatim by the emulator (a status fault with the case's status and body) and read by
   a real `Client.update_related` call, so each case also checks the exception class and attributes the binding
-  raises.
+  raises. Reads through `Client.get_related`, unlinks through `Client.delete_related`.
 
 Every case runs; a missing or empty file, or a case with an unknown key, fails.
 """
@@ -25,12 +26,17 @@ from zcrm_extid.exceptions import ApiError, InvalidConfigError, InvalidInputErro
 
 DIR = pathlib.Path(__file__).resolve().parents[2] / "tests" / "conformance"
 
-REQUEST_KEYS = {"name", "note", "input", "expected", "expected_error"}
-INPUT_KEYS = {"base_url", "api_version", "access_token", "module", "parent", "related_list", "related_module",
-              "related_field", "records", "records_repeat"}
+REQUEST_KEYS = {"name", "note", "operation", "input", "expected", "expected_error"}
+COMMON_INPUT_KEYS = {"base_url", "api_version", "access_token", "module", "parent", "related_list", "related_module",
+                     "related_field"}
+INPUT_KEYS = COMMON_INPUT_KEYS | {"records", "records_repeat"}
+GET_INPUT_KEYS = COMMON_INPUT_KEYS | {"related", "ids", "fields", "page", "per_page", "page_token", "if_modified_since"}
+DELETE_INPUT_KEYS = COMMON_INPUT_KEYS | {"values"}
+READ_OPERATIONS = {"get_related", "delete_related"}
 EXPECTED_KEYS = {"method", "url", "headers", "body"}
 ERROR_KEYS = {"code", "location"}
-RESPONSE_KEYS = {"name", "note", "status", "content_type", "body", "records_sent", "expected"}
+RESPONSE_KEYS = {"name", "note", "operation", "status", "content_type", "body", "records_sent", "expected"}
+INFO_KEYS = ["per_page", "count", "page", "more_records", "next_page_token", "previous_page_token", "page_token_expiry"]
 OUTCOME_KEYS = {"index", "ok", "code", "message", "details"}
 RESPONSE_ERROR_KEYS = {"kind", "code", "status", "message", "details", "body_prefix"}
 
@@ -82,9 +88,46 @@ def test_conformance_files_exist():
     assert any("expected" in c for c in REQUEST_CASES) and any("expected_error" in c for c in REQUEST_CASES)
 
 
+def check_read_request(case: Dict[str, Any]) -> None:
+    """get_related / delete_related: through `Client.prepare_get_related` / `prepare_delete_related`."""
+    inp = case["input"]
+    get = case["operation"] == "get_related"
+    unknown(inp, GET_INPUT_KEYS if get else DELETE_INPUT_KEYS, "input")
+    client_settings = {"base_url": inp["base_url"], "api_version": inp["api_version"]}
+    kwargs = {k: inp[k] for k in ("related_field", "related_module") if k in inp}
+
+    def build():
+        client = Client(inp["access_token"], **client_settings)
+        parent = parent_of(inp["parent"])
+        if get:
+            extra = {k: inp[k] for k in GET_INPUT_KEYS - COMMON_INPUT_KEYS if k in inp}
+            return client.prepare_get_related(inp["module"], parent, inp["related_list"], **kwargs, **extra)
+        return client.prepare_delete_related(inp["module"], parent, inp["related_list"], inp["values"], **kwargs)
+
+    if "expected" in case:
+        want = case["expected"]
+        unknown(want, EXPECTED_KEYS, "expected")
+        prepared = build()
+        assert (prepared.method, prepared.url, prepared.body) == (want["method"], want["url"], want["body"])
+        assert ["Authorization", "Zoho-oauthtoken " + inp["access_token"]] in want["headers"]
+        # The client adds Authorization when it sends; its prepared request shows the other headers.
+        assert prepared.headers == [tuple(h) for h in want["headers"] if h[0] != "Authorization"]
+    else:
+        want = case["expected_error"]
+        unknown(want, ERROR_KEYS, "expected_error")
+        with pytest.raises(ZcrmError) as e:
+            build()
+        assert e.value.code == want["code"], str(e.value)
+        assert isinstance(e.value, InvalidInputError) and e.value.location == want["location"], str(e.value)
+
+
 @pytest.mark.parametrize("case", REQUEST_CASES, ids=[c["name"] for c in REQUEST_CASES])
 def test_request_case(case):
     unknown(case, REQUEST_KEYS, case["name"])
+    assert case.get("operation", "update_related") in READ_OPERATIONS | {"update_related"}
+    assert ("expected" in case) != ("expected_error" in case), "exactly one of expected / expected_error"
+    if case.get("operation") in READ_OPERATIONS:
+        return check_read_request(case)
     inp = case["input"]
     unknown(inp, INPUT_KEYS, "input")
     assert ("expected" in case) != ("expected_error" in case), "exactly one of expected / expected_error"
@@ -127,20 +170,66 @@ def test_request_case(case):
                 assert inp["access_token"] not in str(err) + repr(err)
 
 
+def check_error(err: ZcrmError, want: Dict[str, Any]) -> None:
+    unknown(want, RESPONSE_ERROR_KEYS, "error")
+    assert (err.code, err.status) == (want["code"], want["status"]), repr(err)
+    if want["kind"] == "Api":
+        assert type(err) is ApiError.class_for(want["code"], want["status"]), repr(err)
+        if "message" in want:
+            assert err.message == want["message"]
+        if "details" in want:
+            assert err.details == (want["details"] or {})
+    else:
+        assert want["kind"] == "UnexpectedResponse"
+        assert type(err) is UnexpectedResponseError, repr(err)
+        if "body_prefix" in want:
+            assert err.body_prefix == want["body_prefix"]
+
+
+def check_read_response(client: Client, case: Dict[str, Any]) -> None:
+    """get_related: a real `Client.get_related` call answered with the case's status and body."""
+    expected = case["expected"]
+    unknown(expected, {"rows", "info", "not_modified", "error"}, "expected")
+    assert "records_sent" not in case
+    assert ("rows" in expected) != ("error" in expected)
+
+    def send():
+        return client.get_related("Contacts", "111111000000085009", "Deals", fields="Deal_Name")
+
+    if "rows" in expected:
+        result = send()
+        for i, row in enumerate(expected["rows"]):
+            unknown(row, {"id", "fields"}, f"rows[{i}]")
+        assert [{"id": r.id, "fields": r.fields} for r in result] == expected["rows"]
+        info = None if result.info is None else {k: getattr(result.info, k) for k in INFO_KEYS}
+        assert info == expected["info"]
+        assert result.not_modified == expected["not_modified"]
+    else:
+        with pytest.raises(ZcrmError) as e:
+            send()
+        check_error(e.value, expected["error"])
+
+
 @pytest.mark.parametrize("case", RESPONSE_CASES, ids=[c["name"] for c in RESPONSE_CASES])
 def test_response_case(zcrm_emulator, case):
     unknown(case, RESPONSE_KEYS, case["name"])
-    expected = case["expected"]
-    unknown(expected, {"outcomes", "error"}, "expected")
-    assert ("outcomes" in expected) != ("error" in expected)
+    operation = case.get("operation", "update_related")
+    assert operation in READ_OPERATIONS | {"update_related"}
     zcrm_emulator.push_fault(
         kind="status", status=case["status"], body=case["body"], content_type=case["content_type"], forever=True
     )
     client = zcrm_emulator.client(access_token=PAGE_TOKEN, max_retries=0)
-    records = [{"id": str(111111000000000000 + i)} for i in range(case["records_sent"])]
+    if operation == "get_related":
+        return check_read_response(client, case)
+    expected = case["expected"]
+    unknown(expected, {"outcomes", "error"}, "expected")
+    assert ("outcomes" in expected) != ("error" in expected)
+    ids = [str(111111000000000000 + i) for i in range(case["records_sent"])]
 
     def send():
-        return client.update_related("Contacts", "111111000000085009", "Deals", records)
+        if operation == "delete_related":
+            return client.delete_related("Contacts", "111111000000085009", "Deals", ids)
+        return client.update_related("Contacts", "111111000000085009", "Deals", [{"id": i} for i in ids])
 
     if "outcomes" in expected:
         result = send()
@@ -155,20 +244,6 @@ def test_response_case(zcrm_emulator, case):
                 assert got.details == (want["details"] or {})
         assert result.status == case["status"]
     else:
-        want = expected["error"]
-        unknown(want, RESPONSE_ERROR_KEYS, "error")
         with pytest.raises(ZcrmError) as e:
             send()
-        err = e.value
-        assert (err.code, err.status) == (want["code"], want["status"]), repr(err)
-        if want["kind"] == "Api":
-            assert type(err) is ApiError.class_for(want["code"], want["status"]), repr(err)
-            if "message" in want:
-                assert err.message == want["message"]
-            if "details" in want:
-                assert err.details == (want["details"] or {})
-        else:
-            assert want["kind"] == "UnexpectedResponse"
-            assert type(err) is UnexpectedResponseError, repr(err)
-            if "body_prefix" in want:
-                assert err.body_prefix == want["body_prefix"]
+        check_error(e.value, expected["error"])

@@ -16,7 +16,8 @@ refresh, error classification) lives there; calls release the GIL.
     for outcome in result:
         print(outcome.index, outcome.code, outcome.id)
 
-Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
+Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
+:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
 ``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
 :mod:`zcrm_extid.testing`.
 """
@@ -31,8 +32,12 @@ from ._native import (
     BulkSummary,
     Client,
     Outcome,
+    PageInfo,
     PreparedRequest,
     Progress,
+    RelatedIterator,
+    RelatedResult,
+    RelatedRow,
     RowOutcome,
     UpdateResult,
     prepare_update_related,
@@ -58,8 +63,12 @@ __all__ = [
     "InvalidConfigError",
     "InvalidInputError",
     "Outcome",
+    "PageInfo",
     "PreparedRequest",
     "Progress",
+    "RelatedIterator",
+    "RelatedResult",
+    "RelatedRow",
     "RowOutcome",
     "TimeoutError",
     "TransportError",

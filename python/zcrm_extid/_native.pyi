@@ -1,6 +1,7 @@
 # Stub of the compiled module (bindings/python). Checked against the built module by
 # `python -m mypy.stubtest zcrm_extid._native` (run from the repo root, after installing).
 # Settings left as None take the core's defaults (see each docstring in the Rust source).
+from datetime import datetime
 from typing import Literal, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union, final
 
 from zcrm_extid import External
@@ -12,8 +13,12 @@ __all__ = [
     "Client",
     "Emulator",
     "Outcome",
+    "PageInfo",
     "PreparedRequest",
     "Progress",
+    "RelatedIterator",
+    "RelatedResult",
+    "RelatedRow",
     "RowOutcome",
     "UpdateResult",
     "prepare_update_related",
@@ -23,6 +28,10 @@ _JsonValue = Union[None, bool, int, float, str, Sequence["_JsonValue"], Mapping[
 _Json = Union[None, bool, int, float, str, list["_Json"], dict[str, "_Json"]]
 _Parent = Union[str, int, External]
 _Record = Mapping[str, object]
+_Value = Union[str, int]
+_Values = Union[str, int, Iterable[_Value]]
+_Fields = Union[str, Iterable[str]]
+_Since = Union[str, datetime]
 
 @final
 class Client:
@@ -65,6 +74,73 @@ class Client:
         parent: _Parent,
         related_list: str,
         records: Iterable[_Record],
+        *,
+        related_field: Optional[str] = None,
+        related_module: Optional[str] = None,
+    ) -> PreparedRequest: ...
+    def get_related(
+        self,
+        module: str,
+        parent: _Parent,
+        related_list: str,
+        *,
+        fields: Optional[_Fields] = None,
+        related: Optional[_Value] = None,
+        ids: Optional[_Values] = None,
+        related_field: Optional[str] = None,
+        related_module: Optional[str] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+        if_modified_since: Optional[_Since] = None,
+    ) -> RelatedResult: ...
+    def iter_related(
+        self,
+        module: str,
+        parent: _Parent,
+        related_list: str,
+        *,
+        fields: Optional[_Fields] = None,
+        ids: Optional[_Values] = None,
+        related_field: Optional[str] = None,
+        related_module: Optional[str] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+        if_modified_since: Optional[_Since] = None,
+    ) -> RelatedIterator: ...
+    def prepare_get_related(
+        self,
+        module: str,
+        parent: _Parent,
+        related_list: str,
+        *,
+        fields: Optional[_Fields] = None,
+        related: Optional[_Value] = None,
+        ids: Optional[_Values] = None,
+        related_field: Optional[str] = None,
+        related_module: Optional[str] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+        if_modified_since: Optional[_Since] = None,
+    ) -> PreparedRequest: ...
+    def delete_related(
+        self,
+        module: str,
+        parent: _Parent,
+        related_list: str,
+        values: _Values,
+        *,
+        related_field: Optional[str] = None,
+        related_module: Optional[str] = None,
+    ) -> UpdateResult: ...
+    def prepare_delete_related(
+        self,
+        module: str,
+        parent: _Parent,
+        related_list: str,
+        values: _Values,
         *,
         related_field: Optional[str] = None,
         related_module: Optional[str] = None,
@@ -137,6 +213,56 @@ class UpdateResult:
     def __len__(self) -> int: ...
     def __getitem__(self, key: int, /) -> Outcome: ...
     def __iter__(self) -> Iterator[Outcome]: ...
+
+@final
+class RelatedRow:
+    @property
+    def id(self) -> str: ...
+    @property
+    def fields(self) -> dict[str, _Json]: ...
+    def __getitem__(self, key: str, /) -> _Json: ...
+
+@final
+class PageInfo:
+    @property
+    def per_page(self) -> Optional[int]: ...
+    @property
+    def count(self) -> Optional[int]: ...
+    @property
+    def page(self) -> Optional[int]: ...
+    @property
+    def more_records(self) -> bool: ...
+    @property
+    def next_page_token(self) -> Optional[str]: ...
+    @property
+    def previous_page_token(self) -> Optional[str]: ...
+    @property
+    def page_token_expiry(self) -> Optional[str]: ...
+
+@final
+class RelatedResult:
+    @property
+    def status(self) -> int: ...
+    @property
+    def rows(self) -> list[RelatedRow]: ...
+    @property
+    def info(self) -> Optional[PageInfo]: ...
+    @property
+    def not_modified(self) -> bool: ...
+    @property
+    def credits_remaining(self) -> Optional[int]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> RelatedRow: ...
+    def __iter__(self) -> Iterator[RelatedRow]: ...
+
+@final
+class RelatedIterator:
+    def __iter__(self) -> RelatedIterator: ...
+    def __next__(self) -> RelatedRow: ...
+    @property
+    def not_modified(self) -> bool: ...
+    @property
+    def pages_fetched(self) -> int: ...
 
 @final
 class PreparedRequest:

@@ -1,5 +1,6 @@
 //! `Client` (one per process is the intended use: it holds the keep-alive pool and the shared token cache),
-//! `PreparedRequest`, and the pure functions `prepareUpdateRelated` and `parseOutcomes`.
+//! `PreparedRequest`, and the pure functions `prepareUpdateRelated` and `parseOutcomes`. The read and unlink
+//! methods are in `related.rs`.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -24,7 +25,7 @@ pub fn version() -> String {
 /// native memory: `util.inspect(client)` and `JSON.stringify(client)` show only where it sends calls.
 #[napi]
 pub struct Client {
-    inner: CoreClient,
+    pub(crate) inner: CoreClient,
 }
 
 /// What `JSON.stringify(client)` shows.
@@ -129,6 +130,12 @@ impl Client {
 #[napi]
 pub struct PreparedRequest {
     inner: CoreRequest,
+}
+
+impl From<CoreRequest> for PreparedRequest {
+    fn from(inner: CoreRequest) -> Self {
+        PreparedRequest { inner }
+    }
 }
 
 /// What `JSON.stringify(preparedRequest)` shows.

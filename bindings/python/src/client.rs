@@ -8,6 +8,7 @@ use zcrm_extid::{Secret, UpdateRelated};
 use crate::bulk::{self, BulkReport, LinkArgs};
 use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
+use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
 use crate::results::{PreparedRequest, UpdateResult, py_repr};
 
 /// A Zoho CRM client (thread-safe; share one per process: clones of the core client share the keep-alive
@@ -153,6 +154,176 @@ impl Client {
     ) -> PyResult<PreparedRequest> {
         let request = update_request(py, module, parent, related_list, records, related_field, related_module)?;
         Ok(PreparedRequest::new(self.inner.prepare_update_related(&request)))
+    }
+
+    /// Reads related records in one call: the list `GET /crm/{v}/{module}/{parent}/{related_list}` (one page),
+    /// or one related record with `related=value` (`.../{related_list}/{value}`).
+    ///
+    /// `fields` (a `str` with commas or a sequence of names) is required for the list from v5 on; `ids` reads
+    /// only those related records; related values (`related`, `ids`) are record ids, or the related module's
+    /// external values when `related_field` names its external field. `page` / `per_page` (1..200) /
+    /// `page_token` (v7+) page the list; `if_modified_since` (ISO 8601 `str` with a zone, or an aware
+    /// `datetime`) makes a 304 a result with `not_modified`. Checked before anything is sent; GIL released.
+    #[pyo3(signature = (
+        module, parent, related_list, *, fields=None, related=None, ids=None, related_field=None,
+        related_module=None, page=None, per_page=None, page_token=None, if_modified_since=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_related(
+        &self,
+        py: Python<'_>,
+        module: String,
+        parent: &Bound<'_, PyAny>,
+        related_list: String,
+        fields: Option<&Bound<'_, PyAny>>,
+        related: Option<&Bound<'_, PyAny>>,
+        ids: Option<&Bound<'_, PyAny>>,
+        related_field: Option<String>,
+        related_module: Option<String>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+        page_token: Option<String>,
+        if_modified_since: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RelatedResult> {
+        let args = GetArgs {
+            module,
+            parent,
+            related_list,
+            fields,
+            related,
+            ids,
+            related_field,
+            related_module,
+            page,
+            per_page,
+            page_token,
+            if_modified_since,
+        };
+        let request = related::get_request(py, args)?;
+        let client = &self.inner;
+        let response = py.detach(|| client.get_related(&request));
+        RelatedResult::new(py, response.map_err(|e| to_py_err(py, e))?)
+    }
+
+    /// Every related record, page after page (page tokens on v7/v8, page numbers before), one page in memory:
+    /// an iterator of `RelatedRow`. Same arguments as `get_related` (without `related`); checked here, before
+    /// anything is sent. An error while paging is raised by the iterator.
+    #[pyo3(signature = (
+        module, parent, related_list, *, fields=None, ids=None, related_field=None, related_module=None,
+        page=None, per_page=None, page_token=None, if_modified_since=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_related(
+        &self,
+        py: Python<'_>,
+        module: String,
+        parent: &Bound<'_, PyAny>,
+        related_list: String,
+        fields: Option<&Bound<'_, PyAny>>,
+        ids: Option<&Bound<'_, PyAny>>,
+        related_field: Option<String>,
+        related_module: Option<String>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+        page_token: Option<String>,
+        if_modified_since: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RelatedIterator> {
+        let args = GetArgs {
+            module,
+            parent,
+            related_list,
+            fields,
+            related: None,
+            ids,
+            related_field,
+            related_module,
+            page,
+            per_page,
+            page_token,
+            if_modified_since,
+        };
+        let request = related::get_request(py, args)?;
+        let rows = self.inner.iter_related(request).map_err(|e| to_py_err(py, e))?;
+        Ok(RelatedIterator::new(rows))
+    }
+
+    /// The HTTP request `get_related` would send (after the version rules), without sending it.
+    #[pyo3(signature = (
+        module, parent, related_list, *, fields=None, related=None, ids=None, related_field=None,
+        related_module=None, page=None, per_page=None, page_token=None, if_modified_since=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_get_related(
+        &self,
+        py: Python<'_>,
+        module: String,
+        parent: &Bound<'_, PyAny>,
+        related_list: String,
+        fields: Option<&Bound<'_, PyAny>>,
+        related: Option<&Bound<'_, PyAny>>,
+        ids: Option<&Bound<'_, PyAny>>,
+        related_field: Option<String>,
+        related_module: Option<String>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+        page_token: Option<String>,
+        if_modified_since: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PreparedRequest> {
+        let args = GetArgs {
+            module,
+            parent,
+            related_list,
+            fields,
+            related,
+            ids,
+            related_field,
+            related_module,
+            page,
+            per_page,
+            page_token,
+            if_modified_since,
+        };
+        let request = related::get_request(py, args)?;
+        self.inner.prepare_get_related(&request).map(PreparedRequest::new).map_err(|e| to_py_err(py, e))
+    }
+
+    /// Unlinks related records in one call: one value goes in the path (`DELETE .../{related_list}/{value}`),
+    /// several (up to 100) in `ids`. `values` is a `str` or an iterable of them: record ids, or the related
+    /// module's external values when `related_field` names its external field (the header then names both
+    /// modules). One outcome per value, in input order; a 207 is a result, not an exception.
+    #[pyo3(signature = (module, parent, related_list, values, *, related_field=None, related_module=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn delete_related(
+        &self,
+        py: Python<'_>,
+        module: String,
+        parent: &Bound<'_, PyAny>,
+        related_list: String,
+        values: &Bound<'_, PyAny>,
+        related_field: Option<String>,
+        related_module: Option<String>,
+    ) -> PyResult<UpdateResult> {
+        let request = related::delete_request(py, module, parent, related_list, values, related_field, related_module)?;
+        let client = &self.inner;
+        let response = py.detach(|| client.delete_related(&request));
+        UpdateResult::new(py, response.map_err(|e| to_py_err(py, e))?)
+    }
+
+    /// The HTTP request `delete_related` would send, without sending it.
+    #[pyo3(signature = (module, parent, related_list, values, *, related_field=None, related_module=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_delete_related(
+        &self,
+        py: Python<'_>,
+        module: String,
+        parent: &Bound<'_, PyAny>,
+        related_list: String,
+        values: &Bound<'_, PyAny>,
+        related_field: Option<String>,
+        related_module: Option<String>,
+    ) -> PyResult<PreparedRequest> {
+        let request = related::delete_request(py, module, parent, related_list, values, related_field, related_module)?;
+        Ok(PreparedRequest::new(self.inner.prepare_delete_related(&request)))
     }
 
     /// Links many rows (each a parent and one related record) at the API's limit: rows are grouped by parent

@@ -6,6 +6,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod related;
 mod results;
 mod signals;
 
@@ -22,6 +23,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bulk::RowOutcome>()?;
     m.add_class::<bulk::Progress>()?;
     m.add_class::<emulator::Emulator>()?;
+    m.add_class::<related::RelatedResult>()?;
+    m.add_class::<related::RelatedRow>()?;
+    m.add_class::<related::PageInfo>()?;
+    m.add_class::<related::RelatedIterator>()?;
     m.add_function(wrap_pyfunction!(client::prepare_update_related, m)?)?;
     Ok(())
 }

@@ -10,6 +10,7 @@ mod link;
 mod partition;
 mod progress;
 mod related;
+mod related_read;
 mod report;
 mod resume;
 mod runner;
@@ -48,12 +49,18 @@ enum Command {
 enum RelatedCommand {
     /// Update (link) related records: PUT /crm/{v}/{Module}/{record}/{RelatedList}.
     Update(related::UpdateArgs),
+    /// Read related records as JSON lines: GET /crm/{v}/{Module}/{record}/{RelatedList}[/{related}].
+    Get(related_read::GetArgs),
+    /// Delete (unlink) related records: DELETE /crm/{v}/{Module}/{record}/{RelatedList}/{related} or ?ids=.
+    Delete(related_read::DeleteArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Related { command: RelatedCommand::Update(args) } => related::run(args, &cli.connect),
+        Command::Related { command: RelatedCommand::Get(args) } => related_read::get(args, &cli.connect),
+        Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),

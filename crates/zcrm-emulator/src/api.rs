@@ -32,7 +32,7 @@ use crate::oauth::TokenProblem;
 use crate::server::{Shared, lock};
 use crate::state::{Org, RelatedListDef};
 use crate::wire::{decode_segment, parse_x_external, scope_name};
-use crate::{metadata, related_put, related_read};
+use crate::{metadata, related_delete, related_put, related_read};
 
 /// Versions the emulator serves.
 pub const VERSIONS: [&str; 8] = ["v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8"];
@@ -115,6 +115,7 @@ pub(crate) fn route(shared: &Shared, request: &Request, call: Authenticated) -> 
         }
         [module, record, list] | [module, record, list, _] => {
             let single = segs.get(3).copied();
+            let ttl = lock(&shared.runtime).page_token_ttl_secs;
             let mut org = lock(&shared.org);
             let op = match method {
                 "PUT" => Op::Update,
@@ -128,8 +129,8 @@ pub(crate) fn route(shared: &Shared, request: &Request, call: Authenticated) -> 
             };
             match op {
                 Op::Update => related_put::handle(&mut org, &ctx, single, call.body.as_ref(), &request.body),
-                Op::Read => related_read::get(&org, &ctx, single, request, &call.version),
-                Op::Delete => related_read::delete(&mut org, &ctx, single, request),
+                Op::Read => related_read::get(&org, &ctx, single, request, &call.version, ttl),
+                Op::Delete => related_delete::delete(&mut org, &ctx, single, request),
             }
         }
         _ => url_pattern(),

@@ -9,7 +9,7 @@
 //! | `GET /__emulator/journal`, `DELETE /__emulator/journal` | the request journal (Authorization redacted), or clear it |
 //! | `GET /__emulator/faults`, `POST /__emulator/faults` (one fault or a list), `DELETE /__emulator/faults` | the fault queue |
 //! | `POST /__emulator/expire-tokens` | expire every access token now |
-//! | `GET /__emulator/config`, `PATCH /__emulator/config` | runtime settings: `latency_ms`, `latency_max_ms`, `concurrency`, `sub_concurrency`, `credits`, `token_lifetime_secs`, `token_throttle`, `token_throttle_window_secs`, `api_domain` (of token replies; `null`: the emulator's own URL) |
+//! | `GET /__emulator/config`, `PATCH /__emulator/config` | runtime settings: `latency_ms`, `latency_max_ms`, `concurrency`, `sub_concurrency`, `credits`, `token_lifetime_secs`, `token_throttle`, `token_throttle_window_secs`, `api_domain` (of token replies; `null`: the emulator's own URL), `page_token_ttl_secs` |
 
 use serde_json::{Map, Value, json};
 

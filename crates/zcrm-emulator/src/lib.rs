@@ -7,8 +7,9 @@
 //!   symmetric relations ([`state`]); seeded from JSON ([`seed`]; the default holds the API page's example).
 //! * **OAuth**: the refresh-token grant with Zoho's errors and throttle ([`oauth`]).
 //! * **The API**: `PUT /crm/{v}/{Module}/{x}/{RelatedList}` with the full `X-EXTERNAL` semantics, per-record
-//!   results and 200/207/400 ([`related_put`]), every documented error ([`api`]), GET/DELETE on related
-//!   records ([`related_read`]), and metadata routes ([`metadata`]).
+//!   results and 200/207/400 ([`related_put`]), every documented error ([`api`]), GET on related records with
+//!   `fields`, `ids`, `If-Modified-Since` (304), pages and v7/v8 page tokens ([`related_read`], [`page_token`]),
+//!   DELETE (delink) by path value or `ids` ([`related_delete`]), and metadata routes ([`metadata`]).
 //! * **Limits**: concurrency (edition presets), sub-concurrency, daily credits, `X-API-CREDITS-REMAINING`
 //!   ([`server`]).
 //! * **Security**: the journal masks secrets ([`journal`]); token replies can name a Zoho-shaped `api_domain`
@@ -46,6 +47,7 @@
 
 pub mod api;
 mod args;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod faults;
@@ -53,6 +55,8 @@ pub mod http;
 pub mod journal;
 pub mod metadata;
 pub mod oauth;
+pub mod page_token;
+pub mod related_delete;
 pub mod related_put;
 pub mod related_read;
 pub mod seed;

@@ -115,6 +115,10 @@ pub struct SeedRelation {
     /// Relation fields.
     #[serde(default)]
     pub fields: Map<String, Value>,
+    /// When the relation was last modified, ISO 8601 with a zone (for `If-Modified-Since`); the load time if
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<String>,
 }
 
 /// An OAuth client.
@@ -162,7 +166,18 @@ fn all_scopes() -> Vec<String> {
 /// The built-in default seed (`seeds/default.json`).
 pub const DEFAULT_SEED_JSON: &str = include_str!("../seeds/default.json");
 
+/// The records of the documented read and unlink samples (`seeds/related-samples.json`, spec §2.1, §2.2).
+pub const RELATED_SAMPLES_SEED_JSON: &str = include_str!("../seeds/related-samples.json");
+
 impl Seed {
+    /// The state behind the documented samples of the read and unlink pages (spec §2.1, §2.2): contact
+    /// `583472934` with the v7 list sample's deal, and `extcontact3` with deals `externaldeal3` (single-record
+    /// sample) and `extdeal3` (`111111000000094040`, the delete sample's answer); the default OAuth client and the
+    /// page's access token.
+    pub fn related_samples() -> Seed {
+        serde_json::from_str(RELATED_SAMPLES_SEED_JSON).expect("the samples seed is valid")
+    }
+
     /// The built-in default: the seed page's example, the supported modules and related lists, one OAuth client
     /// (`1000.EMULATORCLIENTID` / `emulator-client-secret` / refresh token `1000.emulator.refresh.token`) and
     /// the page's access token.

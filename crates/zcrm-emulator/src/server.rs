@@ -44,10 +44,20 @@ pub struct Runtime {
     /// client's `route_zoho_to_for_tests`).
     #[serde(default)]
     pub api_domain: Option<String>,
+    /// Lifetime of the page tokens of related-record reads (v7, v8), seconds (default 24 hours).
+    #[serde(default = "default_page_token_ttl")]
+    pub page_token_ttl_secs: u64,
 }
 
 fn default_throttle_window() -> u64 {
     600
+}
+
+/// The default lifetime of page tokens: 24 hours.
+pub const PAGE_TOKEN_TTL_SECS: u64 = 24 * 3600;
+
+fn default_page_token_ttl() -> u64 {
+    PAGE_TOKEN_TTL_SECS
 }
 
 /// Counters since start (or the last [`Emulator::reset`]).
@@ -322,6 +332,7 @@ impl Emulator {
                 token_throttle: config.token_throttle,
                 token_throttle_window_secs: config.token_throttle_window.as_secs(),
                 api_domain: None,
+                page_token_ttl_secs: PAGE_TOKEN_TTL_SECS,
             }),
             tokens: Mutex::new(Tokens::from_seed(&config.seed)),
             org: Mutex::new(org),

@@ -56,6 +56,8 @@ pub struct Org {
     modules: BTreeMap<String, Module>,
     related_lists: BTreeMap<(String, String), RelatedListDef>,
     relations: HashMap<RelKey, Map<String, Value>>,
+    /// When each relation was last linked or relinked (Unix seconds), for `If-Modified-Since`.
+    modified: HashMap<RelKey, i64>,
     by_record: HashMap<End, BTreeSet<RelKey>>,
     next_id: u64,
 }
@@ -67,6 +69,7 @@ impl Org {
             modules: BTreeMap::new(),
             related_lists: BTreeMap::new(),
             relations: HashMap::new(),
+            modified: HashMap::new(),
             by_record: HashMap::new(),
             next_id: 111_111_000_000_100_000,
         };
@@ -103,6 +106,18 @@ impl Org {
                 return Err(format!("relation {}/{} -> {}: unknown record", r.module, r.record, r.related));
             }
             org.relate(&list, &r.record, &r.related, r.fields.clone());
+            if let Some(text) = &r.modified_time {
+                let at = crate::wire::parse_datetime(text).ok_or_else(|| {
+                    format!(
+                        "relation {}/{} -> {}: modified_time {text:?} is not an ISO 8601 date-time with a zone",
+                        r.module, r.record, r.related
+                    )
+                })?;
+                org.modified.insert(
+                    rel_key((list.module.clone(), r.record.clone()), (list.related_module.clone(), r.related.clone())),
+                    at,
+                );
+            }
         }
         Ok(org)
     }
@@ -208,6 +223,7 @@ impl Org {
         let existing = self.relations.entry(key.clone());
         let new = matches!(existing, std::collections::hash_map::Entry::Vacant(_));
         existing.or_default().extend(fields);
+        self.modified.insert(key.clone(), crate::clock::now());
         if new {
             self.by_record.entry(a).or_default().insert(key.clone());
             self.by_record.entry(b).or_default().insert(key);
@@ -223,6 +239,7 @@ impl Org {
         if self.relations.remove(&key).is_none() {
             return false;
         }
+        self.modified.remove(&key);
         for end in [a, b] {
             if let Some(set) = self.by_record.get_mut(&end) {
                 set.remove(&key);
@@ -239,6 +256,24 @@ impl Org {
             .filter_map(|k| {
                 let other = if k.0 == me { &k.1 } else { &k.0 };
                 (other.0 == related_module).then(|| (other.1.clone(), self.relations[k].clone()))
+            })
+            .collect()
+    }
+
+    /// Like [`Org::related_of`], with each relation's last-modified time (Unix seconds).
+    pub fn related_with_times(
+        &self,
+        module: &str,
+        record: &str,
+        related_module: &str,
+    ) -> Vec<(String, Map<String, Value>, i64)> {
+        let me = (module.to_owned(), record.to_owned());
+        let Some(keys) = self.by_record.get(&me) else { return Vec::new() };
+        keys.iter()
+            .filter_map(|k| {
+                let other = if k.0 == me { &k.1 } else { &k.0 };
+                (other.0 == related_module)
+                    .then(|| (other.1.clone(), self.relations[k].clone(), self.modified.get(k).copied().unwrap_or(0)))
             })
             .collect()
     }

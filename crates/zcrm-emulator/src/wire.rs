@@ -139,6 +139,65 @@ pub fn decode_segment(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Reads an `If-Modified-Since` value as Unix seconds. Zoho documents ISO 8601 with an offset
+/// (`2019-07-25T15:26:49+05:30`, spec §3.2); accepted here: `YYYY-MM-DDTHH:MM:SS`, an optional fraction (ignored),
+/// then `Z` or `±HH:MM`. Anything else (no zone, an impossible date, an HTTP-date) is `None`.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if !t.is_ascii() || t.len() < 20 {
+        return None;
+    }
+    let num = |a: usize, b: usize| -> Option<i64> {
+        let s = &t[a..b];
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok()).flatten()
+    };
+    let b = t.as_bytes();
+    if (b[4], b[7], b[10].to_ascii_uppercase(), b[13], b[16]) != (b'-', b'-', b'T', b':', b':') {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[(month - 1) as usize] {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut rest = &t[19..];
+    if let Some(f) = rest.strip_prefix('.') {
+        let n = f.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &f[n..];
+    }
+    let offset = if rest.eq_ignore_ascii_case("Z") {
+        0
+    } else {
+        let r = rest.as_bytes();
+        if r.len() != 6 || r[3] != b':' {
+            return None;
+        }
+        let sign = match r[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (oh, om) = (rest[1..3].parse::<i64>().ok()?, rest[4..6].parse::<i64>().ok()?);
+        if !rest[1..3].bytes().chain(rest[4..6].bytes()).all(|c| c.is_ascii_digit())
+            || om > 59
+            || oh * 60 + om > 14 * 60
+        {
+            return None;
+        }
+        sign * (oh * 3600 + om * 60)
+    };
+    let days = crate::clock::days_from_civil(year, month as u32, day as u32);
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
 /// The scope name of a module as Zoho's scope lists write it: lower case, without the `__s` suffix of system
 /// modules and without underscores (`Price_Books` -> `pricebooks`).
 pub fn scope_name(module: &str) -> String {
@@ -176,6 +235,23 @@ mod tests {
         assert_eq!(decode_segment(".."), None);
         assert_eq!(decode_segment("."), None);
         assert_eq!(decode_segment("%FF"), None);
+    }
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(parse_datetime("2019-07-25T15:26:49+05:30"), Some(1_564_048_609));
+        assert_eq!(parse_datetime("2019-07-25T09:56:49Z"), Some(1_564_048_609));
+        assert_eq!(parse_datetime("2019-07-25T09:56:49.999-00:00"), Some(1_564_048_609));
+        for bad in [
+            "",
+            "2019-07-25",
+            "2019-07-25T09:56:49",
+            "2019-02-29T00:00:00Z",
+            "2019-07-25T09:56:49+15:00",
+            "Thu, 25 Jul 2019 10:00:00 GMT",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

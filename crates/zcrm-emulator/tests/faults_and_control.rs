@@ -550,6 +550,7 @@ fn config_get_patch_and_bad_patches() {
             "credits",
             "latency_max_ms",
             "latency_ms",
+            "page_token_ttl_secs",
             "sub_concurrency",
             "token_lifetime_secs",
             "token_throttle",

@@ -5,7 +5,7 @@
 //! `OAUTH_SCOPE_MISMATCH` ([`crate::Client::execute`], [`crate::Client::send_once`]).
 
 use crate::config::{ApiVersion, BaseUrl};
-use crate::error::Result;
+use crate::error::{InvalidInput, Result};
 use crate::names::ModuleName;
 use crate::request::PreparedRequest;
 use crate::scope::ScopeOp;
@@ -41,6 +41,14 @@ pub trait Call {
     /// Reads the answer: per-record outcomes, rows, ... Request-level errors (a Zoho error object, a 204 where
     /// the operation needs content, an unusable body) are `Err`, which the client may retry or refresh on.
     fn parse(&self, response: &HttpResponse) -> Result<Self::Output>;
+
+    /// The call's rules that depend on the API version (the client's setting, unknown when the call was built),
+    /// e.g. `fields` being required to list related records from v5 on. The client checks them before it
+    /// fetches a token or sends anything. Default: none.
+    fn check(&self, version: ApiVersion) -> std::result::Result<(), InvalidInput> {
+        let _ = version;
+        Ok(())
+    }
 
     /// Whether sending the call twice is harmless. Idempotent calls (PUT, GET, DELETE, upsert) are retried after
     /// any transient failure; a non-idempotent one (an insert) only after a 429, which Zoho answers without

@@ -180,12 +180,13 @@ impl Client {
         }
     }
 
-    /// One attempt: fetch a token, send, interpret. If Zoho rejects the token (401 `INVALID_TOKEN` or
+    /// One attempt: check the call's version rules ([`Call::check`]), fetch a token, send, interpret. If Zoho rejects the token (401 `INVALID_TOKEN` or
     /// `AUTHENTICATION_FAILURE`) and it can be refreshed, it is refreshed once and the call sent again.
     // The error is the failure path of an HTTP exchange: its size costs nothing next to the call, and boxing
     // it would allocate on every failure.
     #[allow(clippy::result_large_err)]
     pub fn send_once<C: Call + ?Sized>(&self, call: &C) -> std::result::Result<C::Output, AttemptError> {
+        call.check(self.inner.version).map_err(Error::from)?;
         let auth = &self.inner.auth;
         let transport = &*self.inner.transport;
         let mut refreshed = false;

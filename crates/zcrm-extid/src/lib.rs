@@ -82,6 +82,8 @@
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
+//! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
+//! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
 
 #![deny(missing_docs)]
 
@@ -89,14 +91,22 @@ pub mod auth;
 pub mod bulk;
 pub mod call;
 pub mod client;
+mod client_related;
 pub mod code;
 pub mod config;
+pub mod datetime;
 pub mod error;
 pub mod external;
 pub mod names;
+pub mod pages;
 pub mod proxy;
 pub mod redact;
 pub mod related;
+pub mod related_delete;
+pub mod related_get;
+pub mod related_rows;
+pub mod related_specs;
+mod related_target;
 pub mod request;
 pub mod response;
 pub mod retry;
@@ -114,7 +124,11 @@ pub use config::{ApiVersion, BaseUrl, DataCenter, Environment};
 pub use error::{Details, Error, ErrorKind, InvalidInput, Result};
 pub use external::{ExternalPair, XExternal};
 pub use names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
+pub use pages::{RelatedPages, RelatedRows};
 pub use related::{MAX_RECORDS, Parent, RelatedKey, UpdateRelated, UpdateRelatedBuilder};
+pub use related_delete::{DeleteRelated, DeleteRelatedBuilder};
+pub use related_get::{GetRelated, GetRelatedBuilder, RelatedTarget};
+pub use related_rows::{PageInfo, RelatedPage, RelatedResponse, RelatedRow};
 pub use request::{Method, PreparedRequest};
 pub use response::{Failure, Outcome, Success, UpdateResponse};
 pub use retry::RetryPolicy;

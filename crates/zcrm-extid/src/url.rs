@@ -42,6 +42,26 @@ pub fn decode_segment(segment: &str) -> Option<String> {
     percent_decode_str(segment).decode_utf8().ok().map(|c| c.into_owned())
 }
 
+/// Appends `values` to `out` as one query parameter's value: each value percent-encoded as in a path segment
+/// (every byte outside RFC 3986 *unreserved*, so `,`, `&`, `=`, `+`, `#` and spaces inside a value are escapes),
+/// joined by a literal `,` (Zoho's list separator, `?ids=ext1,ext2`). A `,` inside a value is `%2C` here, but a
+/// server that decodes the whole parameter before splitting it cannot tell it from the separator: callers refuse
+/// such values in lists (see [`crate::related_get`], [`crate::related_delete`]).
+///
+/// ```
+/// let mut q = String::from("ids=");
+/// zcrm_extid::url::push_query_list(&mut q, ["a b", "x&y=1", "ü"]);
+/// assert_eq!(q, "ids=a%20b,x%26y%3D1,%C3%BC");
+/// ```
+pub fn push_query_list<'a>(out: &mut String, values: impl IntoIterator<Item = &'a str>) {
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.extend(utf8_percent_encode(value, SEGMENT));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

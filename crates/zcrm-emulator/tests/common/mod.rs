@@ -102,7 +102,7 @@ pub fn parse_response(buf: &[u8]) -> Option<(Resp, usize)> {
             (n.trim().to_owned(), v.trim().to_owned())
         })
         .collect();
-    let length = if (100..200).contains(&status) || status == 204 {
+    let length = if (100..200).contains(&status) || status == 204 || status == 304 {
         0
     } else {
         headers
