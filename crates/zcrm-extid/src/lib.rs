@@ -79,7 +79,7 @@
 //! ```
 //!
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
-//! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
+//! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`records`] (records by external ID: get, insert, update, upsert, delete, search), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
 //! [`transport`] (HTTP), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 
@@ -89,11 +89,13 @@ pub mod auth;
 pub mod bulk;
 pub mod call;
 pub mod client;
+mod client_records;
 pub mod code;
 pub mod config;
 pub mod error;
 pub mod external;
 pub mod names;
+pub mod records;
 pub mod related;
 pub mod request;
 pub mod response;
@@ -112,6 +114,10 @@ pub use config::{ApiVersion, BaseUrl, DataCenter, Environment};
 pub use error::{Details, Error, ErrorKind, InvalidInput, Result};
 pub use external::{ExternalPair, XExternal};
 pub use names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
+pub use records::{
+    DeleteRecords, GetRecords, InsertRecords, RecordKey, RecordOutcome, RecordsPage, RecordsResponse, SearchRecords,
+    UpdateRecords, UpsertAction, UpsertRecords,
+};
 pub use related::{MAX_RECORDS, Parent, RelatedKey, UpdateRelated, UpdateRelatedBuilder};
 pub use request::{Method, PreparedRequest};
 pub use response::{Failure, Outcome, Success, UpdateResponse};
