@@ -9,12 +9,16 @@
 //! * **The API**: `PUT /crm/{v}/{Module}/{x}/{RelatedList}` with the full `X-EXTERNAL` semantics, per-record
 //!   results and 200/207/400 ([`related_put`]), every documented error ([`api`]), GET/DELETE on related
 //!   records ([`related_read`]), and metadata routes ([`metadata`]).
+//! * **Records by external ID** (spec §2.3-§2.7): get, insert with lookups resolved by external value, update,
+//!   upsert, delete ([`records`], [`records_write`], [`record_lookups`]) and search ([`search`]), with
+//!   `Created_Time`/`Modified_Time`, org-unique external fields (`DUPLICATE_DATA`) and the same limits.
 //! * **Limits**: concurrency (edition presets), sub-concurrency, daily credits, `X-API-CREDITS-REMAINING`
 //!   ([`server`]).
 //! * **Faults**: statuses, HTML 502s, malformed JSON, dropped connections, latency ([`faults`]); control under
 //!   `/__emulator/` ([`control`]) and the same from Rust ([`Emulator`]).
 //!
-//! The emulator reuses the client crate's name validation and `X-EXTERNAL` parser, so the rules exist once.
+//! The emulator reads what clients send with its own parsers ([`wire`]), never the client crate's, so a client
+//! bug cannot hide behind a shared one.
 //!
 //! ```
 //! use zcrm_emulator::{Emulator, EmulatorConfig, Fault};
@@ -49,8 +53,12 @@ pub mod http;
 pub mod journal;
 pub mod metadata;
 pub mod oauth;
+pub mod record_lookups;
+pub mod records;
+pub mod records_write;
 pub mod related_put;
 pub mod related_read;
+pub mod search;
 pub mod seed;
 pub mod server;
 pub mod state;

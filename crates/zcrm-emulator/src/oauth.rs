@@ -270,7 +270,11 @@ mod tests {
         let reply =
             t.grant(&req(FORM, "application/x-www-form-urlencoded"), Duration::from_secs(60), 10, "http://x").unwrap();
         let token = reply["access_token"].as_str().unwrap();
-        assert_eq!(t.check(token).unwrap(), ["ZohoCRM.modules.all"]);
+        assert_eq!(
+            t.check(token).unwrap(),
+            ["ZohoCRM.modules.all", "ZohoSearch.securesearch.READ"],
+            "the default seed's scopes"
+        );
         t.expire_all();
         assert_eq!(t.check(token), Err(TokenProblem::Expired));
         assert_eq!(t.check("nope"), Err(TokenProblem::Unknown));
