@@ -29,9 +29,7 @@ fn sample_seed() -> Seed {
 }
 
 fn sample_emulator() -> Emulator {
-    let mut config = EmulatorConfig::default();
-    config.seed = sample_seed();
-    start_with(config)
+    start_with(EmulatorConfig { seed: sample_seed(), ..EmulatorConfig::default() })
 }
 
 const X: Option<&str> = Some("Contacts.External_Contact_ID");

@@ -161,7 +161,7 @@ fn update_samples_of_2_5_and_not_allowed() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.item(0)["message"], "record updated");
     let d = r.item(0)["details"].as_object().unwrap().clone();
-    assert_eq!(d.keys().last().map(String::as_str), Some("External_Contact_ID"), "the external value next to id");
+    assert_eq!(d.keys().next_back().map(String::as_str), Some("External_Contact_ID"), "the external value next to id");
     assert_eq!(d["External_Contact_ID"], "extcontact1");
     let id = d["id"].as_str().unwrap().to_owned();
     assert_eq!(record(&emu, "Contacts", &id)["Last_Name"], "Test Contact 1");
