@@ -18,7 +18,10 @@
 use serde_json::Value;
 
 use super::{DeleteRecords, GetRecords, InsertRecords, SearchRecords, UpdateRecords, UpsertRecords};
+use crate::call::Call;
+use crate::config::{ApiVersion, BaseUrl};
 use crate::error::InvalidInput;
+use crate::request::PreparedRequest;
 
 /// One value (the single-record form) or a list (the `ids=` form).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +243,166 @@ impl SearchRecordsSpec {
             b = b.per_page(p);
         }
         b.build()
+    }
+}
+
+/// Any records operation as plain data (`operation` is `get`, `insert`, `update`, `upsert`, `delete` or
+/// `search`): what the bindings' `prepare_records` and the conformance cases pass. An argument the operation
+/// does not take is an [`InvalidInput`] naming it, so a misspelt call cannot drop an argument silently.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordsArgs {
+    /// `get`, `insert`, `update`, `upsert`, `delete` or `search`.
+    pub operation: String,
+    /// The module.
+    pub module: String,
+    /// insert, update, upsert: the records.
+    pub records: Option<Vec<Value>>,
+    /// get, update, delete, search: the external field addressing (or searched).
+    pub key: Option<String>,
+    /// update: the one record's address.
+    pub id: Option<String>,
+    /// get, delete: one value or several.
+    pub ids: Option<Ids>,
+    /// search: the values.
+    pub values: Option<Vec<String>>,
+    /// get, search: the fields to return.
+    pub fields: Option<Vec<String>>,
+    /// get, search: the page.
+    pub page: Option<u32>,
+    /// get, search: records per page.
+    pub per_page: Option<u32>,
+    /// get: a previous page's token.
+    pub page_token: Option<String>,
+    /// insert, update, upsert: declared external fields, `Module.Field`.
+    pub external_fields: Option<Vec<String>>,
+    /// upsert: the duplicate-check fields.
+    pub duplicate_check_fields: Option<Vec<String>>,
+}
+
+/// A validated records operation of any kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordsCall {
+    /// A read.
+    Get(GetRecords),
+    /// An insert.
+    Insert(InsertRecords),
+    /// An update.
+    Update(UpdateRecords),
+    /// An upsert.
+    Upsert(UpsertRecords),
+    /// A delete.
+    Delete(DeleteRecords),
+    /// A search.
+    Search(SearchRecords),
+}
+
+impl RecordsCall {
+    /// The HTTP request (without a token).
+    pub fn prepare(&self, base: &BaseUrl, version: ApiVersion) -> PreparedRequest {
+        match self {
+            RecordsCall::Get(c) => c.prepare(base, version),
+            RecordsCall::Insert(c) => c.prepare(base, version),
+            RecordsCall::Update(c) => c.prepare(base, version),
+            RecordsCall::Upsert(c) => c.prepare(base, version),
+            RecordsCall::Delete(c) => c.prepare(base, version),
+            RecordsCall::Search(c) => Call::prepare(c, base, version),
+        }
+    }
+}
+
+impl RecordsArgs {
+    /// The validated operation.
+    ///
+    /// ```
+    /// use zcrm_extid::records::spec::{Ids, RecordsArgs};
+    /// let args = RecordsArgs { operation: "delete".into(), module: "Contacts".into(), key: Some("External_Contact_ID".into()),
+    ///                          ids: Some(Ids::One("c1".into())), fields: Some(vec!["A".into()]), ..Default::default() };
+    /// assert_eq!(args.build().unwrap_err().to_string(), "invalid fields: does not apply to delete");
+    /// ```
+    pub fn build(self) -> Result<RecordsCall, InvalidInput> {
+        let op = self.operation.as_str();
+        let takes: &[&str] = match op {
+            "get" => &["key", "ids", "fields", "page", "per_page", "page_token"],
+            "insert" => &["records", "external_fields"],
+            "update" => &["records", "key", "id", "external_fields"],
+            "upsert" => &["records", "external_fields", "duplicate_check_fields"],
+            "delete" => &["key", "ids"],
+            "search" => &["key", "values", "fields", "page", "per_page"],
+            other => {
+                return Err(InvalidInput::new(
+                    "operation",
+                    format!("{other:?} is not one of get, insert, update, upsert, delete, search"),
+                ));
+            }
+        };
+        let given = [
+            ("records", self.records.is_some()),
+            ("key", self.key.is_some()),
+            ("id", self.id.is_some()),
+            ("ids", self.ids.is_some()),
+            ("values", self.values.is_some()),
+            ("fields", self.fields.is_some()),
+            ("page", self.page.is_some()),
+            ("per_page", self.per_page.is_some()),
+            ("page_token", self.page_token.is_some()),
+            ("external_fields", self.external_fields.is_some()),
+            ("duplicate_check_fields", self.duplicate_check_fields.is_some()),
+        ];
+        if let Some((name, _)) = given.iter().find(|(name, set)| *set && !takes.contains(name)) {
+            return Err(InvalidInput::new(*name, format!("does not apply to {op}")));
+        }
+        let records = self.records.unwrap_or_default();
+        Ok(match op {
+            "get" => RecordsCall::Get(
+                GetRecordsSpec {
+                    module: self.module,
+                    key: self.key,
+                    ids: self.ids,
+                    fields: self.fields,
+                    page: self.page,
+                    per_page: self.per_page,
+                    page_token: self.page_token,
+                }
+                .build()?,
+            ),
+            "insert" => RecordsCall::Insert(
+                InsertRecordsSpec { module: self.module, records, external_fields: self.external_fields }.build()?,
+            ),
+            "update" => RecordsCall::Update(
+                UpdateRecordsSpec {
+                    module: self.module,
+                    records,
+                    key: self.key,
+                    id: self.id,
+                    external_fields: self.external_fields,
+                }
+                .build()?,
+            ),
+            "upsert" => RecordsCall::Upsert(
+                UpsertRecordsSpec {
+                    module: self.module,
+                    records,
+                    duplicate_check_fields: self.duplicate_check_fields,
+                    external_fields: self.external_fields,
+                }
+                .build()?,
+            ),
+            "delete" => {
+                let ids = self.ids.ok_or_else(|| InvalidInput::new("ids", "give the record or records to delete"))?;
+                RecordsCall::Delete(DeleteRecordsSpec { module: self.module, key: self.key, ids }.build()?)
+            }
+            _ => RecordsCall::Search(
+                SearchRecordsSpec {
+                    module: self.module,
+                    key: self.key.ok_or_else(|| InvalidInput::new("key", "name the external field to search"))?,
+                    values: self.values.unwrap_or_default(),
+                    fields: self.fields,
+                    page: self.page,
+                    per_page: self.per_page,
+                }
+                .build()?,
+            ),
+        })
     }
 }
 
