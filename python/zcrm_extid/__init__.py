@@ -16,7 +16,9 @@ refresh, error classification) lives there; calls release the GIL.
     for outcome in result:
         print(outcome.index, outcome.code, outcome.id)
 
-Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
+Records by external ID: :meth:`Client.get_records`, :meth:`Client.iter_records`, :meth:`Client.insert_records`,
+:meth:`Client.update_records`, :meth:`Client.upsert_records`, :meth:`Client.delete_records`,
+:meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
 ``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
 :mod:`zcrm_extid.testing`.
 """
@@ -33,6 +35,10 @@ from ._native import (
     Outcome,
     PreparedRequest,
     Progress,
+    RecordIterator,
+    RecordOutcome,
+    RecordsPage,
+    RecordsResult,
     RowOutcome,
     UpdateResult,
     prepare_update_related,
@@ -60,6 +66,10 @@ __all__ = [
     "Outcome",
     "PreparedRequest",
     "Progress",
+    "RecordIterator",
+    "RecordOutcome",
+    "RecordsPage",
+    "RecordsResult",
     "RowOutcome",
     "TimeoutError",
     "TransportError",
