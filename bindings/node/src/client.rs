@@ -24,7 +24,7 @@ pub fn version() -> String {
 /// native memory: `util.inspect(client)` and `JSON.stringify(client)` show only where it sends calls.
 #[napi]
 pub struct Client {
-    inner: CoreClient,
+    pub(crate) inner: CoreClient,
 }
 
 /// What `JSON.stringify(client)` shows.
@@ -129,6 +129,13 @@ impl Client {
 #[napi]
 pub struct PreparedRequest {
     inner: CoreRequest,
+}
+
+impl PreparedRequest {
+    /// Wraps a core request.
+    pub(crate) fn from_core(inner: CoreRequest) -> Self {
+        PreparedRequest { inner }
+    }
 }
 
 /// What `JSON.stringify(preparedRequest)` shows.

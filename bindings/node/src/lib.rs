@@ -7,6 +7,7 @@
 //! * [`bulk`]: `linkMany`'s rows and options, progress (ThreadsafeFunction) and `AbortSignal`.
 //! * [`errors`]: `ZcrmError` and the one core-error conversion.
 //! * [`convert`]: JS values <-> core settings, specs and results.
+//! * [`records`]: the records calls (get, insert, update, upsert, delete, search) and their results.
 //! * [`emulator`]: the in-process emulator for tests.
 
 pub mod bulk;
@@ -14,4 +15,5 @@ pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+pub mod records;
 pub mod tasks;

@@ -56,6 +56,34 @@ impl DateTime {
         DateTime { year, month, day, hour, minute, second, offset_minutes }
     }
 
+    /// The UTC date-time of `ms` milliseconds since the Unix epoch (a JavaScript `Date`); `None` for a
+    /// non-finite or out-of-range value (an invalid `Date`, which is then a missing cell).
+    ///
+    /// ```
+    /// use zcrm_extid::records::cells::DateTime;
+    /// assert_eq!(DateTime::from_unix_millis(1_714_559_853_999.0).unwrap().to_zoho().unwrap(), "2024-05-01T10:37:33+00:00");
+    /// assert!(DateTime::from_unix_millis(f64::NAN).is_none());
+    /// ```
+    pub fn from_unix_millis(ms: f64) -> Option<DateTime> {
+        if !ms.is_finite() || ms.abs() > 8.64e15 {
+            return None;
+        }
+        let secs = (ms / 1000.0).floor() as i64;
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = i32::try_from(yoe + era * 400 + i64::from(month <= 2)).ok()?;
+        let (hour, minute, second) = ((rem / 3600) as u8, (rem % 3600 / 60) as u8, (rem % 60) as u8);
+        Some(DateTime { year, month, day, hour, minute, second, offset_minutes: Some(0) })
+    }
+
     /// `yyyy-MM-ddTHH:mm:ss±HH:mm`, or why it cannot be written.
     pub fn to_zoho(&self) -> Result<String, String> {
         let offset = self.offset_minutes.ok_or_else(|| {
@@ -156,6 +184,10 @@ mod tests {
         assert_eq!(dt(Some(-330)).to_zoho().unwrap(), "2024-12-31T23:59:59-05:30");
         assert!(dt(None).to_zoho().unwrap_err().contains("time zone"));
         assert!(DateTime::new(2024, 13, 1, 0, 0, 0, Some(0)).to_zoho().is_err());
+        let epoch = |ms| DateTime::from_unix_millis(ms).unwrap().to_zoho().unwrap();
+        assert_eq!(epoch(0.0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(epoch(-1.0), "1969-12-31T23:59:59+00:00");
+        assert_eq!(epoch(951_782_400_000.0), "2000-02-29T00:00:00+00:00");
         assert_eq!(cell_value(Cell::Json(Value::Null), Nulls::Keep).unwrap(), Some(Value::Null));
         assert_eq!(cell_value(Cell::Json(Value::Null), Nulls::Omit).unwrap(), None);
         let e = record_from_cells(7, [("X".to_owned(), Cell::Unsupported("Decimal".into()))], Nulls::Keep).unwrap_err();
