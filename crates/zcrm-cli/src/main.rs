@@ -1,11 +1,12 @@
-//! `zcrm`: one-off calls and bulk CSV jobs against Zoho CRM's external-ID related-records API, the emulator,
-//! and a demo of the whole job.
+//! `zcrm`: one-off calls (related records, records by external ID) and bulk CSV jobs against Zoho CRM's
+//! external-ID APIs, the emulator, and a demo of the whole job.
 
 mod connect;
 mod demo;
 mod exit;
 mod link;
 mod progress;
+mod records;
 mod related;
 mod report;
 
@@ -31,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: RelatedCommand,
     },
+    /// One call of the records API by external ID: get, delete, search (JSON lines out).
+    Records {
+        #[command(subcommand)]
+        command: records::RecordsCommand,
+    },
     /// Link the pairs of a CSV file (grouped by parent, 100 per call, concurrent, retried) with a per-row report.
     Link(link::LinkArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
@@ -49,6 +55,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Related { command: RelatedCommand::Update(args) } => related::run(args, &cli.connect),
+        Command::Records { command } => records::run(command, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),

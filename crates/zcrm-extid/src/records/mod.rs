@@ -64,7 +64,7 @@ pub use get::{GetRecords, GetRecordsBuilder};
 pub use insert::{InsertRecords, InsertRecordsBuilder};
 pub use lookups::ExternalFields;
 pub use outcome::{RecordOutcome, RecordsResponse, UpsertAction};
-pub use pages::{PageInfo, Pages, RecordsPage};
+pub use pages::{PageInfo, Paged, Pages, RecordsPage};
 pub use search::{SearchRecords, SearchRecordsBuilder};
 pub use update::{UpdateRecords, UpdateRecordsBuilder};
 pub use upsert::{UpsertRecords, UpsertRecordsBuilder, UpsertSpec};
