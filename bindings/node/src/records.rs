@@ -90,8 +90,9 @@ fn cell(v: Unknown<'_>) -> std::result::Result<Cell, String> {
 }
 
 /// Record `index` from JS: a plain object read field by field into cells; anything else is passed on as JSON
-/// for the core to refuse with its own message.
-fn record(value: Unknown<'_>, index: usize) -> CoreResult<Value> {
+/// for the core to refuse with its own message. `nulls`: [`Nulls::Keep`] for single calls (`null` clears a
+/// field), [`Nulls::Omit`] for bulk rows (an empty cell changes nothing).
+pub(crate) fn record(value: Unknown<'_>, index: usize, nulls: Nulls) -> CoreResult<Value> {
     let err = |why: String| Error::from(InvalidInput::new("data", why).at(index));
     let plain = (|| -> napi::Result<bool> {
         Ok(value.get_type()? == ValueType::Object && !value.is_array()? && !value.is_date()?)
@@ -108,7 +109,7 @@ fn record(value: Unknown<'_>, index: usize) -> CoreResult<Value> {
         let c = cell(v).map_err(|why| Error::from(InvalidInput::new("data", why).at(index).field(key.clone())))?;
         cells.push((key, c));
     }
-    Ok(Value::Object(record_from_cells(index, cells, Nulls::Keep)?))
+    Ok(Value::Object(record_from_cells(index, cells, nulls)?))
 }
 
 impl RecordsCallArgs<'_> {
@@ -116,7 +117,9 @@ impl RecordsCallArgs<'_> {
     pub fn build(self, operation: &str) -> CoreResult<RecordsCall> {
         let records = self
             .records
-            .map(|rs| rs.into_iter().enumerate().map(|(i, r)| record(r, i)).collect::<CoreResult<Vec<_>>>())
+            .map(|rs| {
+                rs.into_iter().enumerate().map(|(i, r)| record(r, i, Nulls::Keep)).collect::<CoreResult<Vec<_>>>()
+            })
             .transpose()?;
         let args = RecordsArgs {
             operation: operation.to_owned(),
