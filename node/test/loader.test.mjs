@@ -66,3 +66,9 @@ test('installing the package runs no script', () => {
   const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare', 'prepack', 'postpack']
   assert.deepEqual(Object.keys(pkg.scripts ?? {}).filter((s) => lifecycle.includes(s)), [])
 })
+
+test("the repository's npm ci still builds the addon for contributors (root prepare -> this package's build)", () => {
+  const workspace = JSON.parse(readFileSync(join(nodeDir, '..', 'package.json'), 'utf8'))
+  assert.equal(workspace.scripts.prepare, `npm run build --workspace ${pkg.name}`)
+  assert.match(pkg.scripts.build, /^napi build --platform --release --manifest-path \.\.\/bindings\/node\/Cargo\.toml --output-dir \.$/)
+})
