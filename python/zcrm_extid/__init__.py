@@ -27,6 +27,8 @@ Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
 
 from . import exceptions
 from ._native import (
@@ -58,6 +60,12 @@ from .exceptions import (
     UnexpectedResponseError,
     ZcrmError,
 )
+
+try:
+    # The distribution's version is the Cargo workspace's (pyproject.toml: `dynamic = ["version"]`).
+    __version__ = _distribution_version("zcrm-extid")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ApiError",
