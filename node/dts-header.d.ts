@@ -74,5 +74,22 @@ export interface ZcrmError extends Error {
 export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
+/** The operations of `prepareRecords`. */
+export type RecordsOperation = 'get' | 'insert' | 'update' | 'upsert' | 'delete' | 'search'
+/** `getRecords` / `recordPages`: `ids` a string (one record), an array (`?ids=`), or absent (the whole module). */
+export type GetRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'ids' | 'fields' | 'page' | 'perPage' | 'pageToken'>
+/** `insertRecords`. */
+export type InsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'externalFields'> & Required<Pick<RecordsCallArgs, 'records'>>
+/** `updateRecords`: `id` addresses the one record; without it each record carries its `key` (or `id`). */
+export type UpdateRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'id' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `upsertRecords`. */
+export type UpsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'duplicateCheckFields' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `deleteRecords`. */
+export type DeleteRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key'> & Required<Pick<RecordsCallArgs, 'ids'>>
+/** `searchRecords`. */
+export type SearchRecordsArgs = Pick<RecordsCallArgs, 'module' | 'fields' | 'page' | 'perPage'> &
+  Required<Pick<RecordsCallArgs, 'key' | 'values'>>
 
 // ---- Generated from bindings/node/src by napi-rs:

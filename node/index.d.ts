@@ -74,6 +74,23 @@ export interface ZcrmError extends Error {
 export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
+/** The operations of `prepareRecords`. */
+export type RecordsOperation = 'get' | 'insert' | 'update' | 'upsert' | 'delete' | 'search'
+/** `getRecords` / `recordPages`: `ids` a string (one record), an array (`?ids=`), or absent (the whole module). */
+export type GetRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'ids' | 'fields' | 'page' | 'perPage' | 'pageToken'>
+/** `insertRecords`. */
+export type InsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'externalFields'> & Required<Pick<RecordsCallArgs, 'records'>>
+/** `updateRecords`: `id` addresses the one record; without it each record carries its `key` (or `id`). */
+export type UpdateRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'id' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `upsertRecords`. */
+export type UpsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'duplicateCheckFields' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `deleteRecords`. */
+export type DeleteRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key'> & Required<Pick<RecordsCallArgs, 'ids'>>
+/** `searchRecords`. */
+export type SearchRecordsArgs = Pick<RecordsCallArgs, 'module' | 'fields' | 'page' | 'perPage'> &
+  Required<Pick<RecordsCallArgs, 'key' | 'values'>>
 
 // ---- Generated from bindings/node/src by napi-rs:
 
@@ -123,6 +140,37 @@ export declare class Client {
   linkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
+  /**
+   * Reads records (one page): `ids` a string (`GET {module}/{value}`), an array (`?ids=`), or absent (the
+   * whole module, page by page; `fields` required). No match is an empty page.
+   */
+  getRecords(args: GetRecordsArgs): Promise<RecordsPage>
+  /** The pages of a read, fetched as `next()` is awaited. Throws a `ZcrmError` for invalid arguments. */
+  recordPages(args: GetRecordsArgs): RecordPager
+  /**
+   * Inserts records (`POST {module}`); lookups written as external references (declared in
+   * `externalFields`) get their `X-EXTERNAL` pairs derived. Not retried after a lost answer.
+   */
+  insertRecords(args: InsertRecordsArgs): Promise<RecordsResponse>
+  /**
+   * Updates records: with `id`, the one record it addresses; else each by its `key` field (or `id`). A record
+   * changing the field that addresses it is refused before sending (Zoho's NOT_ALLOWED).
+   */
+  updateRecords(args: UpdateRecordsArgs): Promise<RecordsResponse>
+  /** Inserts or updates records (`POST {module}/upsert`); each outcome has `action` and `duplicateField`. */
+  upsertRecords(args: UpsertRecordsArgs): Promise<RecordsResponse>
+  /** Deletes records: `ids` a string (one record) or an array (at most 100). */
+  deleteRecords(args: DeleteRecordsArgs): Promise<RecordsResponse>
+  /**
+   * Searches records by the external field `key` (one value: `equals`; several: `in`), values escaped as
+   * Zoho requires. Needs the `ZohoSearch.securesearch.READ` scope.
+   */
+  searchRecords(args: SearchRecordsArgs): Promise<RecordsPage>
+  /**
+   * The HTTP request of a records call (`operation`: `get`, `insert`, `update`, `upsert`, `delete`,
+   * `search`), without sending it or fetching a token.
+   */
+  prepareRecords(operation: RecordsOperation, args: RecordsCallArgs): PreparedRequest
   /**
    * Reads related records in one call, off the JS thread: one page of the list, or one related record with
    * `related`. Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
@@ -207,6 +255,15 @@ export declare class PreparedRequest {
   toCurl(): string
   /** `{ method, url, headers, body }` (token redacted). */
   toJSON(): PreparedRequestJson
+}
+
+/** The pages of a read, fetched one by one: `for (let p; (p = await pager.next()); ) { ... }`. */
+export declare class RecordPager {
+  /**
+   * The next page, or `null` after the last one. Rejects with a `ZcrmError` when a page fails (the pager
+   * then ends).
+   */
+  next(): Promise<RecordsPage | null>
 }
 
 /**
@@ -493,6 +550,20 @@ export interface Outcome {
   id?: string
 }
 
+/** `info` of a page. */
+export interface PageInfo {
+  /** Records per page. */
+  perPage?: number
+  /** Records on this page. */
+  count?: number
+  /** This page's number. */
+  page?: number
+  /** Whether another page follows. */
+  moreRecords: boolean
+  /** The next page's token, when the server pages by token. */
+  nextPageToken?: string
+}
+
 /** The `info` of a list read. */
 export interface PageInfo {
   /** Records per page. */
@@ -525,6 +596,15 @@ export interface ParentExternal {
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
 export declare function parseOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): Array<Outcome>
+
+/**
+ * Interprets the answer to a records write that sent `recordsSent` records (pure): one outcome per record,
+ * or a thrown `ZcrmError`.
+ */
+export declare function parseRecordOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): RecordsResponse
+
+/** Interprets the answer to a records read (pure): a page (a 204 is an empty one), or a thrown `ZcrmError`. */
+export declare function parseRecordsPage(status: number, contentType: string | undefined | null, body: string | Buffer): RecordsPage
 
 /**
  * Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
@@ -602,6 +682,84 @@ export interface Progress {
   rateLimited: number
   /** The job is stopping (aborted, or stopped by the circuit breaker). */
   stopping: boolean
+}
+
+/** The result for one record of a records write. */
+export interface RecordOutcome {
+  /** The record's 0-based index in the input. */
+  index: number
+  /** True when the record succeeded. */
+  ok: boolean
+  /** `SUCCESS`, or the failure's code (`DUPLICATE_DATA`, `INVALID_DATA`, ...). */
+  code: string
+  /** Zoho's message (`record added`, `record updated`, ...). */
+  message: string
+  /** Zoho's details. */
+  details: Record<string, JsonValue>
+  /** The record's Zoho id (`details.id`). Always a string. */
+  id?: string
+  /** Upserts: `insert` or `update`. */
+  action?: 'insert' | 'update'
+  /** Upserts: the field whose value matched an existing record (absent for an insert). */
+  duplicateField?: string
+}
+
+/**
+ * The arguments of every records call (each call takes some of them; see `GetRecordsArgs`, ...). A key a
+ * call does not take is an `INVALID_INPUT` naming it.
+ */
+export interface RecordsCallArgs {
+  /** The module, e.g. `Contacts`. */
+  module: string
+  /** insert, update, upsert: the records (at most 100). */
+  records?: Array<Record<string, JsonValue | Date>>
+  /**
+   * get, update, delete: the module's external field addressing the records (default: record ids);
+   * search: the external field searched.
+   */
+  key?: string
+  /** update: the one record's address (`PUT {module}/{id}`). */
+  id?: string
+  /** get, delete: one value (the single-record form) or several (`?ids=`). */
+  ids?: string | string[]
+  /** search: one value (`equals`) or several (`in`). */
+  values?: string | string[]
+  /** get, search: the fields to return. */
+  fields?: Array<string>
+  /** get, search: the page (from 1). */
+  page?: number
+  /** get, search: records per page (1 to 200). */
+  perPage?: number
+  /** get: a previous page's `nextPageToken`. */
+  pageToken?: string
+  /** insert, update, upsert: declared external fields, `Module.Field`. */
+  externalFields?: Array<string>
+  /** upsert: the duplicate-check fields, in order. */
+  duplicateCheckFields?: Array<string>
+}
+
+/** One page of records (a read or a search). No match is an empty page (Zoho's 204). */
+export interface RecordsPage {
+  /** The records, in the server's order (`id` always a string). */
+  records: Array<Record<string, JsonValue>>
+  /** `info`, absent for a single record. */
+  info?: PageInfo
+  /** Whether another page follows. */
+  moreRecords: boolean
+  /** `X-API-CREDITS-REMAINING`, if sent. */
+  creditsRemaining?: number
+}
+
+/** The result of a records write: one outcome per record (or `ids` value), in input order. */
+export interface RecordsResponse {
+  /** 200 or 201 (all succeeded), 207 (mixed) or 400 (all failed). */
+  status: number
+  /** One per input record, in input order. */
+  outcomes: Array<RecordOutcome>
+  /** `X-API-CREDITS-REMAINING`, sent by Zoho once half the day's credits are used. */
+  creditsRemaining?: number
+  /** True when every record succeeded. */
+  allSucceeded: boolean
 }
 
 /** Authenticate with the refresh-token grant (tokens are cached, shared and refreshed ahead of expiry). */

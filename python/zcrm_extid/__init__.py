@@ -17,7 +17,9 @@ refresh, error classification) lives there; calls release the GIL.
         print(outcome.index, outcome.code, outcome.id)
 
 Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
-:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
+:meth:`Client.delete_related`. Records by external ID: :meth:`Client.get_records`, :meth:`Client.iter_records`,
+:meth:`Client.insert_records`, :meth:`Client.update_records`, :meth:`Client.upsert_records`,
+:meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
 ``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
 :mod:`zcrm_extid.testing`.
 """
@@ -35,6 +37,10 @@ from ._native import (
     PageInfo,
     PreparedRequest,
     Progress,
+    RecordIterator,
+    RecordOutcome,
+    RecordsPage,
+    RecordsResult,
     RelatedIterator,
     RelatedResult,
     RelatedRow,
@@ -66,6 +72,10 @@ __all__ = [
     "PageInfo",
     "PreparedRequest",
     "Progress",
+    "RecordIterator",
+    "RecordOutcome",
+    "RecordsPage",
+    "RecordsResult",
     "RelatedIterator",
     "RelatedResult",
     "RelatedRow",

@@ -19,6 +19,10 @@ __all__ = [
     "RelatedIterator",
     "RelatedResult",
     "RelatedRow",
+    "RecordIterator",
+    "RecordOutcome",
+    "RecordsPage",
+    "RecordsResult",
     "RowOutcome",
     "UpdateResult",
     "prepare_update_related",
@@ -32,6 +36,8 @@ _Value = Union[str, int]
 _Values = Union[str, int, Iterable[_Value]]
 _Fields = Union[str, Iterable[str]]
 _Since = Union[str, datetime]
+_Address = Union[str, int]
+_Strings = Union[str, Iterable[str]]
 
 @final
 class Client:
@@ -163,6 +169,76 @@ class Client:
         on_progress: Optional[Callable[[Progress], object]] = None,
         progress_interval: Optional[float] = None,
     ) -> BulkReport: ...
+    def get_records(
+        self,
+        module: str,
+        ids: Union[_Address, Iterable[_Address], None] = None,
+        *,
+        key: Optional[str] = None,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+    ) -> RecordsPage: ...
+    def iter_records(
+        self,
+        module: str,
+        ids: Union[_Address, Iterable[_Address], None] = None,
+        *,
+        key: Optional[str] = None,
+        fields: Optional[_Strings] = None,
+        per_page: Optional[int] = None,
+    ) -> RecordIterator: ...
+    def insert_records(
+        self, module: str, records: Iterable[_Record], *, external_fields: Optional[_Strings] = None
+    ) -> RecordsResult: ...
+    def update_records(
+        self,
+        module: str,
+        records: Iterable[_Record],
+        *,
+        key: Optional[str] = None,
+        id: Optional[_Address] = None,
+        external_fields: Optional[_Strings] = None,
+    ) -> RecordsResult: ...
+    def upsert_records(
+        self,
+        module: str,
+        records: Iterable[_Record],
+        *,
+        duplicate_check_fields: Optional[_Strings] = None,
+        external_fields: Optional[_Strings] = None,
+    ) -> RecordsResult: ...
+    def delete_records(
+        self, module: str, ids: Union[_Address, Iterable[_Address]], *, key: Optional[str] = None
+    ) -> RecordsResult: ...
+    def search_records(
+        self,
+        module: str,
+        values: _Strings,
+        *,
+        key: str,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+    ) -> RecordsPage: ...
+    def prepare_records(
+        self,
+        operation: str,
+        module: str,
+        *,
+        records: Optional[Iterable[_Record]] = None,
+        key: Optional[str] = None,
+        id: Optional[_Address] = None,
+        ids: Union[_Address, Iterable[_Address], None] = None,
+        values: Optional[_Strings] = None,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+        external_fields: Optional[_Strings] = None,
+        duplicate_check_fields: Optional[_Strings] = None,
+    ) -> PreparedRequest: ...
 
 def prepare_update_related(
     module: str,
@@ -263,6 +339,64 @@ class RelatedIterator:
     def not_modified(self) -> bool: ...
     @property
     def pages_fetched(self) -> int: ...
+
+@final
+class RecordOutcome:
+    @property
+    def index(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def details(self) -> dict[str, _Json]: ...
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def status(self) -> Optional[int]: ...
+    @property
+    def action(self) -> Optional[str]: ...
+    @property
+    def duplicate_field(self) -> Optional[str]: ...
+
+@final
+class RecordsResult:
+    @property
+    def status(self) -> int: ...
+    @property
+    def outcomes(self) -> list[RecordOutcome]: ...
+    @property
+    def credits_remaining(self) -> Optional[int]: ...
+    @property
+    def all_succeeded(self) -> bool: ...
+    @property
+    def succeeded(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> RecordOutcome: ...
+    def __iter__(self) -> Iterator[RecordOutcome]: ...
+
+@final
+class RecordsPage:
+    @property
+    def records(self) -> list[dict[str, _Json]]: ...
+    @property
+    def info(self) -> Optional[dict[str, _Json]]: ...
+    @property
+    def more_records(self) -> bool: ...
+    @property
+    def credits_remaining(self) -> Optional[int]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> dict[str, _Json]: ...
+    def __iter__(self) -> Iterator[dict[str, _Json]]: ...
+
+@final
+class RecordIterator:
+    def __iter__(self) -> RecordIterator: ...
+    def __next__(self) -> dict[str, _Json]: ...
 
 @final
 class PreparedRequest:

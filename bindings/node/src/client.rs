@@ -138,6 +138,13 @@ impl From<CoreRequest> for PreparedRequest {
     }
 }
 
+impl PreparedRequest {
+    /// Wraps a core request.
+    pub(crate) fn from_core(inner: CoreRequest) -> Self {
+        PreparedRequest { inner }
+    }
+}
+
 /// What `JSON.stringify(preparedRequest)` shows.
 #[napi(object, object_from_js = false)]
 pub struct PreparedRequestJson {

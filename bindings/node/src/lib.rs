@@ -8,6 +8,7 @@
 //! * [`errors`]: `ZcrmError` and the one core-error conversion.
 //! * [`convert`]: JS values <-> core settings, specs and results.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`.
+//! * [`records`]: the records calls (get, insert, update, upsert, delete, search) and their results.
 //! * [`emulator`]: the in-process emulator for tests.
 
 pub mod bulk;
@@ -15,5 +16,6 @@ pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+pub mod records;
 pub mod related;
 pub mod tasks;

@@ -8,6 +8,8 @@ use zcrm_extid::{Secret, UpdateRelated};
 use crate::bulk::{self, BulkReport, LinkArgs};
 use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
+use crate::records::{self, Args};
+use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
 use crate::results::{PreparedRequest, UpdateResult, py_repr};
 
@@ -392,6 +394,163 @@ impl Client {
             progress_interval,
         };
         bulk::link_many(py, self, rows, parent, related, args, on_progress)
+    }
+
+    /// Reads records (one page): `ids` a str (one record, `GET {module}/{value}`), a list (`?ids=`), or
+    /// `None` (the whole module, page by page: `fields` required). `key` is the module's external field the
+    /// values belong to (default: record ids). No match is an empty page.
+    #[pyo3(signature = (module, ids=None, *, key=None, fields=None, page=None, per_page=None, page_token=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        ids: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+        page_token: Option<String>,
+    ) -> PyResult<RecordsPage> {
+        let call = Args { ids, key, fields, page, per_page, page_token, ..Args::default() }.build(py, "get", module)?;
+        records::read(py, &self.inner, call)
+    }
+
+    /// The records of a read across every page, one dict at a time (pages fetched as the iterator advances,
+    /// the GIL released while they are).
+    #[pyo3(signature = (module, ids=None, *, key=None, fields=None, per_page=None))]
+    fn iter_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        ids: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        per_page: Option<u32>,
+    ) -> PyResult<RecordIterator> {
+        let call = Args { ids, key, fields, per_page, ..Args::default() }.build(py, "get", module)?;
+        records::iter(&self.inner, call)
+    }
+
+    /// Inserts records (`POST {module}`). Lookups may be written as external references,
+    /// `{"Account_Name": {"External_Account_ID": "a1"}}`, when `external_fields` declares them
+    /// (`["Accounts.External_Account_ID"]`): the `X-EXTERNAL` header is derived from the records. Not retried
+    /// after a lost answer (an insert is not idempotent); per-record failures are outcomes.
+    #[pyo3(signature = (module, records, *, external_fields=None))]
+    fn insert_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        records: &Bound<'_, PyAny>,
+        external_fields: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RecordsResult> {
+        let call = Args { records: Some(records), external_fields, ..Args::default() }.build(py, "insert", module)?;
+        records::write(py, &self.inner, call)
+    }
+
+    /// Updates records: with `id`, the one record it addresses (`PUT {module}/{id}`); else each record by its
+    /// `key` field (or its `id`) in `PUT {module}`. A record changing the field that addresses it is refused
+    /// before sending (Zoho's NOT_ALLOWED).
+    #[pyo3(signature = (module, records, *, key=None, id=None, external_fields=None))]
+    fn update_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        records: &Bound<'_, PyAny>,
+        key: Option<String>,
+        id: Option<&Bound<'_, PyAny>>,
+        external_fields: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RecordsResult> {
+        let args = Args { records: Some(records), key, id, external_fields, ..Args::default() };
+        records::write(py, &self.inner, args.build(py, "update", module)?)
+    }
+
+    /// Inserts or updates records (`POST {module}/upsert`), matched by `duplicate_check_fields` (in order; by
+    /// default Zoho's duplicate-check fields and the external fields). Each outcome has `action` (`insert` or
+    /// `update`) and `duplicate_field`.
+    #[pyo3(signature = (module, records, *, duplicate_check_fields=None, external_fields=None))]
+    fn upsert_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        records: &Bound<'_, PyAny>,
+        duplicate_check_fields: Option<&Bound<'_, PyAny>>,
+        external_fields: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RecordsResult> {
+        let args = Args { records: Some(records), duplicate_check_fields, external_fields, ..Args::default() };
+        records::write(py, &self.inner, args.build(py, "upsert", module)?)
+    }
+
+    /// Deletes records: `ids` a str (one record) or a list (`?ids=`, at most 100), values of `key` (default:
+    /// record ids).
+    #[pyo3(signature = (module, ids, *, key=None))]
+    fn delete_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        ids: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> PyResult<RecordsResult> {
+        let call = Args { ids: Some(ids), key, ..Args::default() }.build(py, "delete", module)?;
+        records::write(py, &self.inner, call)
+    }
+
+    /// Searches records by the external field `key` (`values` a str: `equals`; a list: `in`), values escaped
+    /// as Zoho requires. One page; no match is an empty page. Needs the `ZohoSearch.securesearch.READ` scope.
+    #[pyo3(signature = (module, values, *, key, fields=None, page=None, per_page=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search_records(
+        &self,
+        py: Python<'_>,
+        module: String,
+        values: &Bound<'_, PyAny>,
+        key: String,
+        fields: Option<&Bound<'_, PyAny>>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+    ) -> PyResult<RecordsPage> {
+        let args = Args { values: Some(values), key: Some(key), fields, page, per_page, ..Args::default() };
+        records::read(py, &self.inner, args.build(py, "search", module)?)
+    }
+
+    /// The HTTP request a records call would send (`operation`: `get`, `insert`, `update`, `upsert`,
+    /// `delete`, `search`; the other arguments as for that call), without sending it or fetching a token.
+    #[pyo3(signature = (
+        operation, module, *, records=None, key=None, id=None, ids=None, values=None, fields=None, page=None,
+        per_page=None, page_token=None, external_fields=None, duplicate_check_fields=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_records(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        module: String,
+        records: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+        id: Option<&Bound<'_, PyAny>>,
+        ids: Option<&Bound<'_, PyAny>>,
+        values: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyAny>>,
+        page: Option<u32>,
+        per_page: Option<u32>,
+        page_token: Option<String>,
+        external_fields: Option<&Bound<'_, PyAny>>,
+        duplicate_check_fields: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PreparedRequest> {
+        let args = Args {
+            records,
+            key,
+            id,
+            ids,
+            values,
+            fields,
+            page,
+            per_page,
+            page_token,
+            external_fields,
+            duplicate_check_fields,
+        };
+        Ok(records::prepare(&self.inner, &args.build(py, operation, module)?))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -2,10 +2,13 @@
 //! core calls, maps errors. Everything the client knows lives in the core crate.
 
 mod bulk;
+mod cells;
 mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod records;
+mod records_results;
 mod related;
 mod results;
 mod signals;
@@ -22,6 +25,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bulk::BulkSummary>()?;
     m.add_class::<bulk::RowOutcome>()?;
     m.add_class::<bulk::Progress>()?;
+    m.add_class::<records_results::RecordOutcome>()?;
+    m.add_class::<records_results::RecordsResult>()?;
+    m.add_class::<records_results::RecordsPage>()?;
+    m.add_class::<records_results::RecordIterator>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;

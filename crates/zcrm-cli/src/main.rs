@@ -1,5 +1,5 @@
-//! `zcrm`: one-off calls and bulk CSV jobs against Zoho CRM's external-ID related-records API, the emulator,
-//! and a demo of the whole job.
+//! `zcrm`: one-off calls (related records, records by external ID) and bulk CSV jobs against Zoho CRM's
+//! external-ID APIs, the emulator, and a demo of the whole job.
 
 mod connect;
 mod demo;
@@ -9,6 +9,7 @@ mod interrupt;
 mod link;
 mod partition;
 mod progress;
+mod records;
 mod related;
 mod related_read;
 mod report;
@@ -37,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: RelatedCommand,
     },
+    /// One call of the records API by external ID: get, delete, search (JSON lines out).
+    Records {
+        #[command(subcommand)]
+        command: records::RecordsCommand,
+    },
     /// Link the pairs of a CSV file (grouped by parent, 100 per call, concurrent, retried) with a per-row report.
     Link(link::LinkArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
@@ -61,6 +67,7 @@ fn main() {
         Command::Related { command: RelatedCommand::Update(args) } => related::run(args, &cli.connect),
         Command::Related { command: RelatedCommand::Get(args) } => related_read::get(args, &cli.connect),
         Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
+        Command::Records { command } => records::run(command, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),

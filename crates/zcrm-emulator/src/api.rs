@@ -9,7 +9,7 @@
 //! | `Authorization: Zoho-oauthtoken <token>` present | 401 `AUTHENTICATION_FAILURE` |
 //! | token known and not expired | 401 `INVALID_TOKEN` |
 //! | concurrency, sub-concurrency, credits (see [`crate::server`]) | 429 `TOO_MANY_REQUESTS` |
-//! | route shape (`/{M}/{x}/{RL}[/{y}]`, metadata routes) | 404 `INVALID_URL_PATTERN` |
+//! | route shape (`/{M}/{x}/{RL}[/{y}]`, the records routes `/{M}[/{x}]` of [`crate::records`], metadata routes) | 404 `INVALID_URL_PATTERN` |
 //! | method allowed on the route | 400 `INVALID_REQUEST_METHOD` |
 //! | module exists (and exists in this version: no Appointments/Services before v3) | 400 `INVALID_MODULE`, `resource_path_index: 0` |
 //! | module supported by the API | 400 `INVALID_MODULE` "The given module is not supported in API" for PUT and DELETE (as those pages name it), `NOT_SUPPORTED` for GET; `resource_path_index: 0` |
@@ -30,9 +30,9 @@ use serde_json::{Value, json};
 use crate::http::{Request, Response, zoho_error};
 use crate::oauth::TokenProblem;
 use crate::server::{Shared, lock};
-use crate::state::{Org, RelatedListDef};
+use crate::state::{Module, Org, RelatedListDef};
 use crate::wire::{decode_segment, parse_x_external, scope_name};
-use crate::{metadata, related_delete, related_put, related_read};
+use crate::{metadata, records, related_delete, related_put, related_read};
 
 /// Versions the emulator serves.
 pub const VERSIONS: [&str; 8] = ["v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8"];
@@ -133,12 +133,9 @@ pub(crate) fn route(shared: &Shared, request: &Request, call: Authenticated) -> 
                 Op::Delete => related_delete::delete(&mut org, &ctx, single, request),
             }
         }
+        [_] | [_, _] => records::route(shared, request, &call),
         _ => url_pattern(),
     }
-}
-
-fn invalid_method() -> Response {
-    error(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one", json!({}))
 }
 
 /// The operation, for scope and permission checks.
@@ -179,6 +176,33 @@ fn scope_ok(scopes: &[String], module: &str, op: Op) -> bool {
     })
 }
 
+/// The module exists in this version and the API supports it (the first checks of every route on a module).
+pub fn check_module<'o>(org: &'o Org, version: &str, module: &str, read: bool) -> Result<&'o Module, Response> {
+    let invalid =
+        || error(400, "INVALID_MODULE", "The module name given seems to be invalid", json!({"resource_path_index": 0}));
+    let Some(m) = org.module(module) else { return Err(invalid()) };
+    if let Some(since) = &m.since_version {
+        let pos = |v: &str| VERSIONS.iter().position(|x| *x == v).unwrap_or(0);
+        if pos(version) < pos(since) {
+            return Err(invalid());
+        }
+    }
+    if !m.api_supported {
+        return Err(error(
+            400,
+            if read { "NOT_SUPPORTED" } else { "INVALID_MODULE" },
+            "The given module is not supported in API",
+            json!({"resource_path_index": 0}),
+        ));
+    }
+    Ok(m)
+}
+
+/// 400 `INVALID_REQUEST_METHOD`.
+pub fn invalid_method() -> Response {
+    error(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one", json!({}))
+}
+
 fn header_error(message: String) -> Response {
     error(400, "INVALID_DATA", &message, json!({"header": "X-EXTERNAL"}))
 }
@@ -193,33 +217,7 @@ pub fn resolve(
     list: &str,
     x_external: Option<&str>,
 ) -> Result<Ctx, Response> {
-    let Some(m) = org.module(module) else {
-        return Err(error(
-            400,
-            "INVALID_MODULE",
-            "The module name given seems to be invalid",
-            json!({"resource_path_index": 0}),
-        ));
-    };
-    if let Some(since) = &m.since_version {
-        let pos = |v: &str| VERSIONS.iter().position(|x| *x == v).unwrap_or(0);
-        if pos(&call.version) < pos(since) {
-            return Err(error(
-                400,
-                "INVALID_MODULE",
-                "The module name given seems to be invalid",
-                json!({"resource_path_index": 0}),
-            ));
-        }
-    }
-    if !m.api_supported {
-        return Err(error(
-            400,
-            if op == Op::Read { "NOT_SUPPORTED" } else { "INVALID_MODULE" },
-            "The given module is not supported in API",
-            json!({"resource_path_index": 0}),
-        ));
-    }
+    let m = check_module(org, &call.version, module, op == Op::Read)?;
     if !scope_ok(&call.scopes, module, op) {
         return Err(error(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", json!({})));
     }

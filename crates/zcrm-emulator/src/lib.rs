@@ -10,6 +10,9 @@
 //!   results and 200/207/400 ([`related_put`]), every documented error ([`api`]), GET on related records with
 //!   `fields`, `ids`, `If-Modified-Since` (304), pages and v7/v8 page tokens ([`related_read`], [`page_token`]),
 //!   DELETE (delink) by path value or `ids` ([`related_delete`]), and metadata routes ([`metadata`]).
+//! * **Records by external ID** (spec §2.3-§2.7): get, insert with lookups resolved by external value, update,
+//!   upsert, delete ([`records`], [`records_write`], [`record_lookups`]) and search ([`search`]), with
+//!   `Created_Time`/`Modified_Time`, org-unique external fields (`DUPLICATE_DATA`) and the same limits.
 //! * **Limits**: concurrency (edition presets), sub-concurrency, daily credits, `X-API-CREDITS-REMAINING`
 //!   ([`server`]).
 //! * **Security**: the journal masks secrets ([`journal`]); token replies can name a Zoho-shaped `api_domain`
@@ -56,9 +59,13 @@ pub mod journal;
 pub mod metadata;
 pub mod oauth;
 pub mod page_token;
+pub mod record_lookups;
+pub mod records;
+pub mod records_write;
 pub mod related_delete;
 pub mod related_put;
 pub mod related_read;
+pub mod search;
 pub mod seed;
 pub mod serve;
 pub mod server;

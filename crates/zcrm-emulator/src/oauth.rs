@@ -276,7 +276,11 @@ mod tests {
             )
             .unwrap();
         let token = reply["access_token"].as_str().unwrap();
-        assert_eq!(t.check(token).unwrap(), ["ZohoCRM.modules.all"]);
+        assert_eq!(
+            t.check(token).unwrap(),
+            ["ZohoCRM.modules.all", "ZohoSearch.securesearch.READ"],
+            "the default seed's scopes"
+        );
         t.expire_all();
         assert_eq!(t.check(token), Err(TokenProblem::Expired));
         assert_eq!(t.check("nope"), Err(TokenProblem::Unknown));

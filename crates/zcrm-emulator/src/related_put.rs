@@ -33,7 +33,7 @@ use crate::state::Org;
 /// At most this many records per call.
 pub const MAX_RECORDS: usize = 100;
 
-fn item_error(code: &str, message: &str, details: Value) -> Value {
+pub(crate) fn item_error(code: &str, message: &str, details: Value) -> Value {
     json!({"code": code, "details": details, "message": message, "status": "error"})
 }
 
@@ -50,54 +50,53 @@ pub fn handle(org: &mut Org, ctx: &Ctx, single: Option<&str>, body: Option<&Valu
             item.insert(key, Value::String(y.to_owned()));
             vec![Value::Object(item)]
         }
-        None => {
-            let Some(body) = body.filter(|_| !raw.iter().all(u8::is_ascii_whitespace)) else {
-                return error(
-                    400,
-                    "UNABLE_TO_PARSE_DATA_TYPE",
-                    "either the request body or parameters is in wrong format",
-                    json!({}),
-                );
-            };
-            match body.get("data") {
-                None => {
-                    return error(
-                        400,
-                        "MANDATORY_NOT_FOUND",
-                        "required field not found",
-                        json!({"api_name": "data", "json_path": "$.data"}),
-                    );
-                }
-                Some(Value::Array(a)) if a.is_empty() => {
-                    return error(
-                        400,
-                        "INVALID_DATA",
-                        "the data array is empty",
-                        json!({"api_name": "data", "json_path": "$.data"}),
-                    );
-                }
-                Some(Value::Array(a)) if a.len() > MAX_RECORDS => {
-                    return error(
-                        400,
-                        "LIMIT_EXCEEDED",
-                        "Limit Exceeded, You cannot give more than 100 records",
-                        json!({"limit": MAX_RECORDS.to_string(), "api_name": "data"}),
-                    );
-                }
-                Some(Value::Array(a)) => a.clone(),
-                Some(_) => {
-                    return error(
-                        400,
-                        "INVALID_DATA",
-                        "invalid data",
-                        json!({"api_name": "data", "json_path": "$.data", "expected_data_type": "jsonarray"}),
-                    );
-                }
-            }
-        }
+        None => match data_records(body, raw) {
+            Ok(records) => records,
+            Err(response) => return response,
+        },
     };
     let results: Vec<Value> = records.iter().enumerate().map(|(i, r)| link_one(org, ctx, i, r)).collect();
     multi_status(results)
+}
+
+/// The records of a write's body (`{"data":[...]}`), or the answer to a body without usable records: see the
+/// first table of the module docs (the records API answers the same).
+pub fn data_records(body: Option<&Value>, raw: &[u8]) -> Result<Vec<Value>, Response> {
+    let Some(body) = body.filter(|_| !raw.iter().all(u8::is_ascii_whitespace)) else {
+        return Err(error(
+            400,
+            "UNABLE_TO_PARSE_DATA_TYPE",
+            "either the request body or parameters is in wrong format",
+            json!({}),
+        ));
+    };
+    match body.get("data") {
+        None => Err(error(
+            400,
+            "MANDATORY_NOT_FOUND",
+            "required field not found",
+            json!({"api_name": "data", "json_path": "$.data"}),
+        )),
+        Some(Value::Array(a)) if a.is_empty() => Err(error(
+            400,
+            "INVALID_DATA",
+            "the data array is empty",
+            json!({"api_name": "data", "json_path": "$.data"}),
+        )),
+        Some(Value::Array(a)) if a.len() > MAX_RECORDS => Err(error(
+            400,
+            "LIMIT_EXCEEDED",
+            "Limit Exceeded, You cannot give more than 100 records",
+            json!({"limit": MAX_RECORDS.to_string(), "api_name": "data"}),
+        )),
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(_) => Err(error(
+            400,
+            "INVALID_DATA",
+            "invalid data",
+            json!({"api_name": "data", "json_path": "$.data", "expected_data_type": "jsonarray"}),
+        )),
+    }
 }
 
 fn link_one(org: &mut Org, ctx: &Ctx, i: usize, record: &Value) -> Value {

@@ -16,6 +16,10 @@
 //!
 //! Records without an `id` get a generated one. `related_module` defaults to the related list's name, `scopes`
 //! to `["ZohoCRM.modules.all"]`. An access token without `expires_in` never expires (for curl sessions).
+//!
+//! For the records API a module may also give `"lookups": {"Account_Name": ["Accounts"], "What_Id": ["Accounts",
+//! "Deals"]}` (its lookup fields and the modules they refer to) and `"duplicate_check_fields": ["Email"]` (what an
+//! upsert checks before the external fields). Both are optional, so older seeds load unchanged.
 
 use std::collections::BTreeMap;
 
@@ -65,6 +69,14 @@ pub struct SeedModule {
     /// The first API version with this module (`v3` for Appointments and Services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_version: Option<String>,
+    /// Lookup fields of its records: the path (`Account_Name`, or `Participants.participant` inside a subform)
+    /// -> the module(s) it refers to (several for a multi-module lookup such as `What_Id`). The records API
+    /// resolves lookups written as external references through them (see `record_lookups.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, Vec<String>>,
+    /// System-defined duplicate-check fields (e.g. `Email`), checked by an upsert before the unique fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_check_fields: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -80,6 +92,8 @@ impl Default for SeedModule {
             api_supported: true,
             editable: true,
             since_version: None,
+            lookups: BTreeMap::new(),
+            duplicate_check_fields: Vec::new(),
         }
     }
 }

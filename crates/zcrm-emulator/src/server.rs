@@ -195,10 +195,12 @@ impl Shared {
         } else {
             None
         };
+        // Inserts, updates and upserts of records cost 1 credit per 10 records; every other call 1 (spec §5.2).
+        let cost = crate::records::credit_cost(&request.method, &prepared.segments, prepared.records);
         let credits_used = {
             let mut st = lock(&self.stats);
             st.max_in_flight = st.max_in_flight.max(now as u64);
-            if rt.credits.is_some_and(|c| st.credits_used >= c) {
+            if rt.credits.is_some_and(|c| st.credits_used + cost > c) {
                 st.rejected_credits += 1;
                 drop(st);
                 return Reply::Respond(
@@ -215,7 +217,7 @@ impl Shared {
             }
             st.api_calls += 1;
             st.records_received += prepared.records as u64;
-            st.credits_used += 1;
+            st.credits_used += cost;
             st.credits_used
         };
         let struck = self.strike(Target::Api);

@@ -10,6 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::seed::{Seed, SeedModule};
 use crate::wire::is_api_name;
 
+#[path = "state_records.rs"]
+pub mod records;
+
 fn api_name(s: &str) -> Result<(), String> {
     if is_api_name(s) { Ok(()) } else { Err(format!("{s:?} is not a Zoho API name")) }
 }
@@ -25,6 +28,10 @@ pub struct Module {
     pub editable: bool,
     /// The first API version that has it.
     pub since_version: Option<String>,
+    /// Lookup fields (paths such as `Account_Name`, `Participants.participant`) -> the modules they refer to.
+    pub lookups: BTreeMap<String, Vec<String>>,
+    /// System-defined duplicate-check fields (an upsert checks them first).
+    pub duplicate_check_fields: Vec<String>,
     records: BTreeMap<String, Map<String, Value>>,
     /// field -> value -> record id.
     external_index: HashMap<String, HashMap<String, String>>,
@@ -75,6 +82,16 @@ impl Org {
         };
         for (name, m) in &seed.modules {
             org.add_module(name, m)?;
+        }
+        for (name, m) in &seed.modules {
+            for (path, targets) in &m.lookups {
+                if path.split('.').any(|p| !is_api_name(p)) || targets.is_empty() {
+                    return Err(format!("module {name}: lookup {path:?} needs an API-name path and target modules"));
+                }
+                if let Some(t) = targets.iter().find(|t| !org.modules.contains_key(t.as_str())) {
+                    return Err(format!("module {name}: lookup {path} refers to unknown module {t}"));
+                }
+            }
         }
         for rl in &seed.related_lists {
             let related_module = rl.related_module.clone().unwrap_or_else(|| rl.api_name.clone());
@@ -134,6 +151,8 @@ impl Org {
                 api_supported: m.api_supported,
                 editable: m.editable,
                 since_version: m.since_version.clone(),
+                lookups: m.lookups.clone(),
+                duplicate_check_fields: m.duplicate_check_fields.clone(),
                 records: BTreeMap::new(),
                 external_index: m.external_fields.iter().map(|f| (f.clone(), HashMap::new())).collect(),
             },

@@ -26,7 +26,7 @@ fn granted(emu: &Emulator, r: &Resp, lifetime: u64) -> String {
     assert_eq!(v["api_domain"], emu.base_url());
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["expires_in"], lifetime);
-    assert_eq!(v["scope"], "ZohoCRM.modules.all");
+    assert_eq!(v["scope"], "ZohoCRM.modules.all ZohoSearch.securesearch.READ", "the default seed's scopes");
     let token = v["access_token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("1000.") && token.len() > 20, "{token}");
     token

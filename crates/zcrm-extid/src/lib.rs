@@ -79,7 +79,7 @@
 //! ```
 //!
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
-//! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`request`]
+//! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`records`] (records by external ID: get, insert, update, upsert, delete, search), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 //! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
@@ -91,6 +91,7 @@ pub mod auth;
 pub mod bulk;
 pub mod call;
 pub mod client;
+mod client_records;
 mod client_related;
 pub mod code;
 pub mod config;
@@ -100,6 +101,7 @@ pub mod external;
 pub mod names;
 pub mod pages;
 pub mod proxy;
+pub mod records;
 pub mod redact;
 pub mod related;
 pub mod related_delete;
@@ -125,6 +127,10 @@ pub use error::{Details, Error, ErrorKind, InvalidInput, Result};
 pub use external::{ExternalPair, XExternal};
 pub use names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
 pub use pages::{RelatedPages, RelatedRows};
+pub use records::{
+    DeleteRecords, GetRecords, InsertRecords, RecordKey, RecordOutcome, RecordsPage, RecordsResponse, SearchRecords,
+    UpdateRecords, UpsertAction, UpsertRecords,
+};
 pub use related::{MAX_RECORDS, Parent, RelatedKey, UpdateRelated, UpdateRelatedBuilder};
 pub use related_delete::{DeleteRelated, DeleteRelatedBuilder};
 pub use related_get::{GetRelated, GetRelatedBuilder, RelatedTarget};

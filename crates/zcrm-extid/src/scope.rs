@@ -16,13 +16,15 @@ pub enum ScopeOp {
     Delete,
     /// Upserting records: creates or updates, so `WRITE` (or `ALL`).
     Write,
+    /// Searching records: `READ` (or `ALL`) on the module, and also `ZohoSearch.securesearch.READ` (spec §2.7).
+    Search,
 }
 
 impl ScopeOp {
     /// The operation types that grant this access, broadest first (`ALL` first).
     pub fn operation_types(self) -> &'static [&'static str] {
         match self {
-            ScopeOp::Read => &["ALL", "READ"],
+            ScopeOp::Read | ScopeOp::Search => &["ALL", "READ"],
             ScopeOp::Create => &["ALL", "WRITE", "CREATE"],
             ScopeOp::Update => &["ALL", "WRITE", "UPDATE"],
             ScopeOp::Delete => &["ALL", "WRITE", "DELETE"],
@@ -86,7 +88,11 @@ pub(crate) fn mismatch_hint(module: &str, op: ScopeOp) -> String {
     let mut scopes = scopes_for(module, op);
     scopes.reverse();
     let last = scopes.pop().expect("at least ZohoCRM.modules.all");
-    format!("the access token needs one of {} or {last}; generate a new grant with that scope", scopes.join(", "))
+    let search = if op == ScopeOp::Search { ", and ZohoSearch.securesearch.READ" } else { "" };
+    format!(
+        "the access token needs one of {} or {last}{search}; generate a new grant with that scope",
+        scopes.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -98,6 +104,9 @@ mod tests {
         assert_eq!(
             mismatch_hint("Contacts", ScopeOp::Update),
             "the access token needs one of ZohoCRM.modules.contacts.UPDATE, ZohoCRM.modules.contacts.WRITE, ZohoCRM.modules.contacts.ALL or ZohoCRM.modules.all; generate a new grant with that scope"
+        );
+        assert!(
+            mismatch_hint("Deals", ScopeOp::Search).contains("ZohoCRM.modules.all, and ZohoSearch.securesearch.READ;")
         );
         assert!(
             mismatch_hint("Deals", ScopeOp::Read)
