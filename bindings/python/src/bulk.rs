@@ -22,7 +22,11 @@ use crate::convert::json_map_to_py as details_dict;
 use crate::errors::{invalid_input, to_py_err};
 use crate::results::{outcome_repr, py_repr, seq_index};
 
-/// Reads rows from a Python iterator, one GIL attachment per row.
+/// Rows converted per GIL attachment: attaching costs about as much as converting a row, so rows are pulled in
+/// small chunks (a generator still runs lazily, at most this many rows ahead of the engine).
+const CHUNK: usize = 64;
+
+/// Reads rows from a Python iterator, a chunk of rows per GIL attachment.
 struct PyRows<'a> {
     iter: &'a Py<PyIterator>,
     mapping: &'a RowMapping,
@@ -32,6 +36,9 @@ struct PyRows<'a> {
     all_names: bool,
     next_row: usize,
     stop: &'a Stop,
+    /// Rows converted and not yet handed to the engine.
+    ready: std::collections::VecDeque<Result<BulkRow, InvalidInput>>,
+    exhausted: bool,
 }
 
 /// The first Python exception of the job (from the iterator, the callback or a signal), which cancels it.
@@ -62,25 +69,44 @@ impl Iterator for PyRows<'_> {
     type Item = Result<BulkRow, InvalidInput>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.stop.failed() {
-            return None;
+        if self.ready.is_empty() && !self.exhausted && !self.stop.failed() {
+            self.fill();
         }
+        self.ready.pop_front()
+    }
+}
+
+impl PyRows<'_> {
+    /// Converts up to [`CHUNK`] rows under one GIL attachment (fewer when the iterator ends or raises).
+    fn fill(&mut self) {
         Python::attach(|py| {
             if let Err(e) = py.check_signals() {
                 self.stop.fail(e);
-                return None;
+                return;
             }
-            match self.iter.bind(py).clone().next()? {
-                Err(e) => {
-                    self.stop.fail(e);
-                    None
-                }
-                Ok(row) => {
-                    let index = self.next_row;
-                    self.next_row += 1;
-                    Some(cells(&row, index, self.columns, self.all_names).and_then(|(cells, names)| {
-                        self.mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
-                    }))
+            let iter = self.iter.bind(py);
+            for _ in 0..CHUNK {
+                match iter.clone().next() {
+                    None => {
+                        self.exhausted = true;
+                        return;
+                    }
+                    Some(Err(e)) => {
+                        self.stop.fail(e);
+                        return;
+                    }
+                    Some(Ok(row)) => {
+                        let index = self.next_row;
+                        self.next_row += 1;
+                        let mapped = cells(&row, index, self.columns, self.all_names).and_then(|(cells, names)| {
+                            self.mapping.map_row(
+                                index,
+                                &|c| cells.get(c).cloned(),
+                                &mut names.iter().map(String::as_str),
+                            )
+                        });
+                        self.ready.push_back(mapped);
+                    }
                 }
             }
         })
@@ -182,8 +208,16 @@ pub fn link_many(
 
     let (summary, outcomes) = py.detach(|| {
         let mut outcomes = Vec::new();
-        let mut rows =
-            PyRows { iter: &iter, mapping: &mapping, columns: &columns, all_names, next_row: 0, stop: &stop };
+        let mut rows = PyRows {
+            iter: &iter,
+            mapping: &mapping,
+            columns: &columns,
+            all_names,
+            next_row: 0,
+            stop: &stop,
+            ready: std::collections::VecDeque::with_capacity(CHUNK),
+            exhausted: false,
+        };
         let mut report_progress = |p: &CoreProgress| {
             Python::attach(|py| {
                 if let Err(e) = py.check_signals() {

@@ -204,6 +204,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn external_values_longer_than_a_single_line_field_are_refused_by_name() {
+        assert!(ExternalValue::new("é".repeat(MAX_EXTERNAL_VALUE_CHARS)).is_ok(), "characters, not bytes");
+        let e = ExternalValue::parse_as("x".repeat(10_000), "parent.value").unwrap_err();
+        assert_eq!(e.argument, "parent.value");
+        assert!(e.message.contains("10000 characters") && e.message.contains("255"), "{}", e.message);
+        // What a 70,000-character value used to become: a front end's "URI too long" instead of a typed error.
+        assert!(crate::Parent::external("External_Contact_ID", "y".repeat(70_000)).is_err());
+    }
+
+    #[test]
     fn api_name_grammar() {
         for ok in ["Contacts", "_x", "Appointments__s", "a1", "A"] {
             assert!(ModuleName::new(ok).is_ok(), "{ok}");
