@@ -44,10 +44,15 @@ struct Inner {
     credits: Credits,
     tokens: Option<TokenCache>,
     policy: TokenPolicy,
-    next: AtomicU64,
     /// Token requests made while Redis was unreachable (local mode), for the policy's budget.
     local_requests: Mutex<VecDeque<Instant>>,
 }
+
+/// Tickets of this process.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+/// Tells this process's tickets from those of an earlier process that had the same id.
+static NONCE: std::sync::LazyLock<u64> =
+    std::sync::LazyLock::new(|| crate::retry::Jitter::new().next_unit().to_bits() & 0xff_ffff);
 
 /// This host's name (for the holders `zcrm budget status` lists); never a secret.
 fn host() -> String {
@@ -91,7 +96,6 @@ impl SharedBudget {
             tokens: token_id.map(|_| TokenCache::new(&keys, policy.clone())),
             policy,
             holder: format!("{}:{}", host(), std::process::id()),
-            next: AtomicU64::new(0),
             local_requests: Mutex::new(VecDeque::new()),
             store,
             keys,
@@ -268,7 +272,8 @@ impl CallGate for SharedBudget {
         if i.store.local_now() {
             return Ok(Pass::free());
         }
-        let ticket = format!("{}:{}", i.holder, i.next.fetch_add(1, Ordering::Relaxed));
+        // Unique across the clients of this process (one counter) and across restarts of a process id (a nonce).
+        let ticket = format!("{}:{:06x}{}", i.holder, *NONCE, NEXT.fetch_add(1, Ordering::Relaxed));
         match i.wait_for_slot(&ticket, heavy, cancel) {
             Ok(()) => {}
             Err(e) if i.store.fall_back(&e) => return Ok(Pass::free()),

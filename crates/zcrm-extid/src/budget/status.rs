@@ -75,7 +75,7 @@ impl fmt::Display for BudgetStatus {
             Some(n) => n.to_string(),
             None => "unknown (Zoho reports it once half the day's credits are used; or set daily_credits)".to_owned(),
         };
-        writeln!(f, "credits: {} spent in the last 24 h; {left} left", self.credits_spent)?;
+        writeln!(f, "credits: {} spent in the last 24 h; left: {left}", self.credits_spent)?;
         if let Some((n, age)) = self.observed {
             writeln!(f, "  X-API-CREDITS-REMAINING: {n}, seen {:.0} s ago", age.as_secs_f64())?;
         }
