@@ -47,10 +47,10 @@ test('the credit reserve stops a job with NOT_ATTEMPTED rows', async (t) => {
   const report = await client.linkMany(rows, { parent: PARENT, related: RELATED, concurrency: 2, reserve: 10 })
   const used = emu.stats().creditsUsed
   assert.ok(used <= 30, `${used} credits used`)
-  const skipped = report.outcomes.filter((o) => o.code === 'NOT_ATTEMPTED')
+  const skipped = report.outcomes.filter((o) => o.outcome.code === 'NOT_ATTEMPTED')
   assert.equal(report.outcomes.length, 40)
   assert.equal(skipped.length, 40 - used)
-  assert.equal(skipped[0].details.cause, 'CREDIT_RESERVE')
+  assert.equal(skipped[0].outcome.details.cause, 'CREDIT_RESERVE')
 })
 
 test('an unreachable Redis is a ZcrmError when the client is built', (t) => {
