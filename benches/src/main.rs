@@ -119,7 +119,7 @@ enum Scenario {
         concurrency: usize,
         #[arg(long, default_value_t = 20)]
         token_lifetime: u64,
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 3.0)]
         lease_ttl: f64,
     },
     /// Per-call time with and without a budget on Redis.
@@ -479,7 +479,7 @@ fn main() {
                     latency_ms: 50,
                     concurrency: 10,
                     token_lifetime: 20,
-                    lease_ttl: if smoke { 2.0 } else { 10.0 },
+                    lease_ttl: if smoke { 2.0 } else { 3.0 },
                 }),
                 workers::overhead(calls),
             ];

@@ -20,46 +20,49 @@ use redis::Script;
 
 use super::keys::Keys;
 
-/// KEYS: 1 minute buckets, 2 total, 3 oldest bucket, 4 calls charged, 5 observation, 6 holders.
-const COMMON: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+/// The ledger's Lua, shared with the semaphore's scripts (which charge a call when they grant its slot): `now`
+/// must be defined, and `CK` must hold the keys: 1 minute buckets, 2 total, 3 oldest bucket, 4 calls charged,
+/// 5 observation.
+pub(crate) const FUNCTIONS: &str = r#"
 local minute = math.floor(now / 60000)
 local function prune()
-  local oldest = tonumber(redis.call('GET', KEYS[3]) or minute)
+  local oldest = tonumber(redis.call('GET', CK[3]) or minute)
   if minute - oldest >= 2 * 1440 then
-    redis.call('DEL', KEYS[1]); redis.call('SET', KEYS[2], 0); oldest = minute
+    redis.call('DEL', CK[1]); redis.call('SET', CK[2], 0); oldest = minute
   end
   while oldest <= minute - 1440 do
-    local n = tonumber(redis.call('HGET', KEYS[1], oldest) or 0)
-    if n > 0 then redis.call('DECRBY', KEYS[2], n); redis.call('HDEL', KEYS[1], oldest) end
+    local n = tonumber(redis.call('HGET', CK[1], oldest) or 0)
+    if n > 0 then redis.call('DECRBY', CK[2], n); redis.call('HDEL', CK[1], oldest) end
     oldest = oldest + 1
   end
-  redis.call('SET', KEYS[3], oldest)
+  redis.call('SET', CK[3], oldest)
 end
 local function left(daily)
-  local spent = tonumber(redis.call('GET', KEYS[2]) or 0)
-  local obs = redis.call('HMGET', KEYS[5], 'remaining', 'calls')
+  local spent = tonumber(redis.call('GET', CK[2]) or 0)
+  local obs = redis.call('HMGET', CK[5], 'remaining', 'calls')
   if obs[1] then
-    return tonumber(obs[1]) - (tonumber(redis.call('GET', KEYS[4]) or 0) - tonumber(obs[2])), spent
+    return tonumber(obs[1]) - (tonumber(redis.call('GET', CK[4]) or 0) - tonumber(obs[2])), spent
   end
   if daily >= 0 then return daily - spent, spent end
   return nil, spent
 end
+-- Charges `cost` unless fewer than `reserve` (-1: none) credits would be left: returns true, or false and left.
+local function charge(reserve, daily, cost)
+  prune()
+  local l = left(daily)
+  if reserve >= 0 and l ~= nil and l - cost < reserve then return false, l end
+  redis.call('INCRBY', CK[4], cost)
+  redis.call('HINCRBY', CK[1], minute, cost)
+  redis.call('INCRBY', CK[2], cost)
+  return true, l
+end
 "#;
 
-/// ARGV: reserve (-1: none), daily allowance (-1: unknown), cost. Returns {1, left or -1} when charged,
-/// {0, left} when the reserve refuses.
-const CHARGE: &str = r#"
-local reserve, daily, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-prune()
-local l = left(daily)
-if reserve >= 0 and l ~= nil and l - cost < reserve then return {0, l} end
-redis.call('INCRBY', KEYS[4], cost)
-redis.call('HINCRBY', KEYS[1], minute, cost)
-redis.call('INCRBY', KEYS[2], cost)
-if l == nil then return {1, -1} end
-return {1, l - cost}
+/// The ledger's own scripts: KEYS 1-5 as `CK`, 6 the semaphore's holders.
+const COMMON: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local CK = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 "#;
 
 /// ARGV: remaining. Keeps an observation for a day.
@@ -81,7 +84,6 @@ return {spent, l or -1, tonumber(obs[1] or -1), obs[2] and (now - tonumber(obs[2
 /// The ledger's scripts and keys.
 pub(crate) struct Credits {
     keys: [String; 6],
-    charge: Script,
     observe: Script,
     read: Script,
 }
@@ -102,7 +104,7 @@ pub(crate) struct Ledger {
 
 impl Credits {
     pub(crate) fn new(keys: &Keys) -> Credits {
-        let script = |body: &str| Script::new(&format!("{COMMON}\n{body}"));
+        let script = |body: &str| Script::new(&format!("{COMMON}\n{FUNCTIONS}\n{body}"));
         Credits {
             keys: [
                 "credits:min",
@@ -113,7 +115,6 @@ impl Credits {
                 "sem:holders",
             ]
             .map(|k| keys.key(k)),
-            charge: script(CHARGE),
             observe: script(OBSERVE),
             read: script(READ),
         }
@@ -127,17 +128,9 @@ impl Credits {
         inv
     }
 
-    /// Charges one call's credit unless it would leave less than `reserve`: `Ok(Err(left))` then.
-    pub(crate) fn charge(
-        &self,
-        con: &mut redis::Connection,
-        reserve: Option<u64>,
-        daily: Option<u64>,
-    ) -> redis::RedisResult<Result<(), i64>> {
-        let opt = |v: Option<u64>| v.map_or(-1, |n| n.min(i64::MAX as u64) as i64);
-        let (charged, left): (i64, i64) =
-            self.with_keys(&self.charge).arg(opt(reserve)).arg(opt(daily)).arg(1).invoke(con)?;
-        Ok(if charged == 1 { Ok(()) } else { Err(left) })
+    /// The ledger's keys (minute buckets, total, oldest bucket, calls charged, observation), for the semaphore.
+    pub(crate) fn keys(&self) -> &[String] {
+        &self.keys[..5]
     }
 
     pub(crate) fn observe(&self, con: &mut redis::Connection, remaining: u64) -> redis::RedisResult<()> {

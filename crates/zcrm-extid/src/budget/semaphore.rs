@@ -12,7 +12,10 @@
 //! therefore gets slots in proportion to the calls it has waiting, and none starves. A waiter polls (renewing its
 //! place in `sem:waiting`, which drops waiters of dead processes within [`WAITER_TTL`]); a release hands its slot
 //! to the first waiter at once and wakes it through its own list (`BLPOP`), so a freed slot is used within a
-//! round trip, not a poll interval.
+//! round trip, not a poll interval. A slot is handed only to a waiter that polled within [`FRESH`], and held for
+//! [`CLAIM`] until the waiter claims it (then for a whole lease): the queued calls of a killed process stop
+//! getting slots within [`FRESH`] and hold none longer than [`CLAIM`]; its calls on the wire hold theirs until
+//! their leases end.
 //!
 //! **Adaptive limit.** If a notable share of a process's calls is answered 429 (over 10% of [`WINDOW`] calls, as
 //! the local limit in [`crate::bulk::slots`]), it lowers the *shared* limit the same way (`sem:cap`, never below
@@ -33,7 +36,12 @@ use crate::bulk::slots::QUIET;
 /// Results per decision window of the adaptive limit.
 pub(crate) const WINDOW: usize = 50;
 /// A waiter that stopped polling for this long loses its place.
-pub(crate) const WAITER_TTL: Duration = Duration::from_secs(3);
+pub(crate) const WAITER_TTL: Duration = Duration::from_millis(1000);
+/// A slot is handed only to a waiter that polled within this time (a waiter polls every [`POLL`]), so the waiters
+/// of a killed process stop getting slots this soon after it died.
+pub(crate) const FRESH: Duration = Duration::from_millis(300);
+/// A slot handed to a waiter is held this long until the waiter claims it (then for a whole lease).
+pub(crate) const CLAIM: Duration = Duration::from_millis(500);
 /// How long a waiter blocks on its wake-up list before it polls again.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
 
@@ -60,7 +68,8 @@ local function limit(max, quiet)
   if c >= max then redis.call('DEL', KEYS[6]); return max end
   return c
 end
-local function promote(lim, heavy_lim, lease_ms, wake)
+local function promote(lim, heavy_lim, wake)
+  local claim_ms, fresh = CLAIM_MS, now + WAITER_MS - FRESH_MS
   local used = redis.call('ZCARD', KEYS[1])
   if used >= lim then return end
   local heavy_used = redis.call('ZCARD', KEYS[2])
@@ -69,46 +78,62 @@ local function promote(lim, heavy_lim, lease_ms, wake)
     if used >= lim then break end
     local info = redis.call('HGET', KEYS[5], w) or '0|'
     local heavy = string.sub(info, 1, 1) == '1'
-    if (not heavy) or heavy_used < heavy_lim then
+    local alive = tonumber(redis.call('ZSCORE', KEYS[4], w) or 0) >= fresh
+    if alive and ((not heavy) or heavy_used < heavy_lim) then
       redis.call('ZREM', KEYS[3], w); redis.call('ZREM', KEYS[4], w)
-      redis.call('ZADD', KEYS[1], now + lease_ms, w)
-      if heavy then redis.call('ZADD', KEYS[2], now + lease_ms, w); heavy_used = heavy_used + 1 end
+      redis.call('ZADD', KEYS[1], now + claim_ms, w)
+      if heavy then redis.call('ZADD', KEYS[2], now + claim_ms, w); heavy_used = heavy_used + 1 end
       used = used + 1
-      redis.call('RPUSH', wake .. w, '1'); redis.call('PEXPIRE', wake .. w, lease_ms)
+      redis.call('RPUSH', wake .. w, '1'); redis.call('PEXPIRE', wake .. w, claim_ms)
     end
   end
 end
 "#;
 
-/// ARGV: ticket, heavy (0/1), holder, max, heavy max, lease ms, waiter ms, wake prefix, quiet ms.
-/// Returns {1, 0} when the ticket holds a slot, {0, place in the queue} when it waits.
+/// ARGV: ticket, heavy (0/1), holder, max, heavy max, lease ms, waiter ms, wake prefix, quiet ms, reserve (-1:
+/// none), daily allowance (-1: unknown). KEYS 8-12: the credit ledger's.
+/// Returns {1, 0} when the ticket holds a slot (its credit charged), {0, place in the queue} when it waits, and
+/// {2, credits left} when the reserve refused the credit (the slot is freed again).
 const ACQUIRE: &str = r#"
 local ticket, heavy, holder = ARGV[1], ARGV[2], ARGV[3]
 local max, heavy_max, lease_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local waiter_ms, wake, quiet = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local reserve, daily = tonumber(ARGV[10]), tonumber(ARGV[11])
+local function claim()
+  redis.call('DEL', wake .. ticket)
+  local ok, l = charge(reserve, daily, 1)
+  if not ok then
+    redis.call('ZREM', KEYS[1], ticket); redis.call('ZREM', KEYS[2], ticket); redis.call('HDEL', KEYS[5], ticket)
+    promote(limit(max, quiet), heavy_max, wake)
+    return {2, l}
+  end
+  redis.call('ZADD', KEYS[1], 'XX', now + lease_ms, ticket)
+  if redis.call('ZSCORE', KEYS[2], ticket) then redis.call('ZADD', KEYS[2], 'XX', now + lease_ms, ticket) end
+  return {1, 0}
+end
 cleanup()
-if redis.call('ZSCORE', KEYS[1], ticket) then redis.call('DEL', wake .. ticket); return {1, 0} end
+if redis.call('ZSCORE', KEYS[1], ticket) then return claim() end
 if not redis.call('ZSCORE', KEYS[3], ticket) then
   local seq = redis.call('INCR', KEYS[7])
   redis.call('ZADD', KEYS[3], seq, ticket)
   redis.call('HSET', KEYS[5], ticket, heavy .. '|' .. holder)
 end
 redis.call('ZADD', KEYS[4], now + waiter_ms, ticket)
-promote(limit(max, quiet), heavy_max, lease_ms, wake)
-if redis.call('ZSCORE', KEYS[1], ticket) then redis.call('DEL', wake .. ticket); return {1, 0} end
+promote(limit(max, quiet), heavy_max, wake)
+if redis.call('ZSCORE', KEYS[1], ticket) then return claim() end
 return {0, redis.call('ZRANK', KEYS[3], ticket) or 0}
 "#;
 
-/// ARGV: ticket, max, heavy max, lease ms, wake prefix, quiet ms. Frees a lease, or gives up a place in the
+/// ARGV: ticket, max, heavy max, (unused), wake prefix, quiet ms. Frees a lease, or gives up a place in the
 /// queue, and hands free slots on.
 const RELEASE: &str = r#"
 local ticket = ARGV[1]
-local max, heavy_max, lease_ms, wake, quiet = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local max, heavy_max, wake, quiet = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[5], tonumber(ARGV[6])
 redis.call('ZREM', KEYS[1], ticket); redis.call('ZREM', KEYS[2], ticket)
 redis.call('ZREM', KEYS[3], ticket); redis.call('ZREM', KEYS[4], ticket)
 redis.call('HDEL', KEYS[5], ticket); redis.call('DEL', wake .. ticket)
 cleanup()
-promote(limit(max, quiet), heavy_max, lease_ms, wake)
+promote(limit(max, quiet), heavy_max, wake)
 return 1
 "#;
 
@@ -150,7 +175,8 @@ return {now, limit(max, quiet), redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES
 
 /// The scripts and keys of one org's semaphore, and this process's leases.
 pub(crate) struct Semaphore {
-    keys: [String; 7],
+    /// The semaphore's 7 keys, then the credit ledger's 5.
+    keys: Vec<String>,
     wake: String,
     acquire: Script,
     release: Script,
@@ -175,14 +201,29 @@ pub(crate) enum Step {
     Granted,
     /// It waits.
     Waiting,
+    /// The credit reserve refused the call's credit; this many credits are left.
+    Reserve(i64),
 }
 
 impl Semaphore {
-    pub(crate) fn new(keys: &Keys) -> Semaphore {
-        let script = |body: &str| Script::new(&format!("{COMMON}\n{body}"));
+    pub(crate) fn new(keys: &Keys, credit_keys: &[String]) -> Semaphore {
+        let ck = "local CK = {KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]}";
+        let constants = format!(
+            "local CLAIM_MS, WAITER_MS, FRESH_MS = {}, {}, {}",
+            CLAIM.as_millis(),
+            WAITER_TTL.as_millis(),
+            FRESH.as_millis()
+        );
+        let script =
+            |body: &str| Script::new(&format!("{constants}\n{COMMON}\n{ck}\n{}\n{body}", super::credits::FUNCTIONS));
+        let mut all: Vec<String> =
+            ["sem:holders", "sem:heavy", "sem:queue", "sem:waiting", "sem:info", "sem:cap", "sem:seq"]
+                .iter()
+                .map(|k| keys.key(k))
+                .collect();
+        all.extend(credit_keys.iter().cloned());
         Semaphore {
-            keys: ["sem:holders", "sem:heavy", "sem:queue", "sem:waiting", "sem:info", "sem:cap", "sem:seq"]
-                .map(|k| keys.key(k)),
+            keys: all,
             wake: keys.key("sem:wake:"),
             acquire: script(ACQUIRE),
             release: script(RELEASE),
@@ -216,8 +257,10 @@ impl Semaphore {
         holder: &str,
         (max, heavy_max): (usize, usize),
         lease: Duration,
+        (reserve, daily): (Option<u64>, Option<u64>),
     ) -> redis::RedisResult<Step> {
-        let (granted, _place): (i64, u64) = self
+        let opt = |v: Option<u64>| v.map_or(-1, |n| n.min(i64::MAX as u64) as i64);
+        let (granted, value): (i64, i64) = self
             .with_keys(&self.acquire)
             .arg(ticket)
             .arg(if heavy { "1" } else { "0" })
@@ -228,8 +271,14 @@ impl Semaphore {
             .arg(WAITER_TTL.as_millis() as u64)
             .arg(&self.wake)
             .arg(QUIET.as_millis() as u64)
+            .arg(opt(reserve))
+            .arg(opt(daily))
             .invoke(con)?;
-        Ok(if granted == 1 { Step::Granted } else { Step::Waiting })
+        Ok(match granted {
+            1 => Step::Granted,
+            2 => Step::Reserve(value),
+            _ => Step::Waiting,
+        })
     }
 
     pub(crate) fn release(
@@ -237,14 +286,13 @@ impl Semaphore {
         con: &mut redis::Connection,
         ticket: &str,
         (max, heavy_max): (usize, usize),
-        lease: Duration,
     ) -> redis::RedisResult<()> {
         let _: i64 = self
             .with_keys(&self.release)
             .arg(ticket)
             .arg(max)
             .arg(heavy_max)
-            .arg(lease.as_millis() as u64)
+            .arg(WAITER_TTL.as_millis() as u64)
             .arg(&self.wake)
             .arg(QUIET.as_millis() as u64)
             .invoke(con)?;

@@ -90,9 +90,10 @@ impl SharedBudget {
         };
         let keys = Keys::new(&org, token_id.as_deref().unwrap_or("static"));
         let store = Store::new(&config)?;
+        let credits = Credits::new(&keys);
         let inner = Arc::new(Inner {
-            sem: Semaphore::new(&keys),
-            credits: Credits::new(&keys),
+            sem: Semaphore::new(&keys, credits.keys()),
+            credits,
             tokens: token_id.map(|_| TokenCache::new(&keys, policy.clone())),
             policy,
             holder: format!("{}:{}", host(), std::process::id()),
@@ -194,20 +195,30 @@ impl Inner {
         (self.config.concurrency, self.config.heavy_concurrency)
     }
 
-    fn wait_for_slot(&self, ticket: &str, heavy: bool, cancel: &Cancel) -> Result<()> {
+    /// Waits for a slot and charges its credit; `Ok(Err(left))` when the reserve refused the credit.
+    fn wait_for_slot(
+        &self,
+        ticket: &str,
+        heavy: bool,
+        reserve: Option<u64>,
+        cancel: &Cancel,
+    ) -> Result<std::result::Result<(), i64>> {
         let wake = self.sem.wake_key(ticket);
         loop {
             if cancel.is_cancelled() {
-                let _ = self.store.run(|c| self.sem.release(c, ticket, self.limits(), self.config.lease_ttl));
+                let _ = self.store.run(|c| self.sem.release(c, ticket, self.limits()));
                 return Err(Error::Cancelled {
                     message: "the call was cancelled while it waited for a slot of the shared budget".into(),
                 });
             }
-            let step = self
-                .store
-                .run(|c| self.sem.acquire(c, ticket, heavy, &self.holder, self.limits(), self.config.lease_ttl))?;
-            if let Step::Granted = step {
-                return Ok(());
+            let credits = (reserve, self.config.daily_credits);
+            let step = self.store.run(|c| {
+                self.sem.acquire(c, ticket, heavy, &self.holder, self.limits(), self.config.lease_ttl, credits)
+            })?;
+            match step {
+                Step::Granted => return Ok(Ok(())),
+                Step::Reserve(left) => return Ok(Err(left)),
+                Step::Waiting => {}
             }
             let wait = self.config.timeout + POLL;
             self.store.run_with(Some(wait), |c| c.blpop::<_, Option<(String, String)>>(&wake, POLL.as_secs_f64()))?;
@@ -220,7 +231,7 @@ impl Inner {
             return;
         }
         // A failed release is harmless: the lease ends with its time.
-        let _ = self.store.run(|c| self.sem.release(c, ticket, self.limits(), self.config.lease_ttl));
+        let _ = self.store.run(|c| self.sem.release(c, ticket, self.limits()));
         if let Some(share) = self.sem.count(rate_limited) {
             let _ = self.store.run(|c| self.sem.lower(c, self.config.concurrency, share));
         }
@@ -274,18 +285,9 @@ impl CallGate for SharedBudget {
         }
         // Unique across the clients of this process (one counter) and across restarts of a process id (a nonce).
         let ticket = format!("{}:{:06x}{}", i.holder, *NONCE, NEXT.fetch_add(1, Ordering::Relaxed));
-        match i.wait_for_slot(&ticket, heavy, cancel) {
-            Ok(()) => {}
-            Err(e) if i.store.fall_back(&e) => return Ok(Pass::free()),
-            Err(e) => return Err(e),
-        }
-        let release = |i: &Inner| {
-            let _ = i.store.run(|c| i.sem.release(c, &ticket, i.limits(), i.config.lease_ttl));
-        };
-        match i.store.run(|c| i.credits.charge(c, reserve, i.config.daily_credits)) {
+        match i.wait_for_slot(&ticket, heavy, reserve, cancel) {
             Ok(Ok(())) => {}
             Ok(Err(left)) => {
-                release(i);
                 return Err(Error::Budget {
                     code: ErrorCode::CreditReserve,
                     message: format!(
@@ -294,10 +296,8 @@ impl CallGate for SharedBudget {
                     ),
                 });
             }
-            Err(e) => {
-                release(i);
-                return if i.store.fall_back(&e) { Ok(Pass::free()) } else { Err(e) };
-            }
+            Err(e) if i.store.fall_back(&e) => return Ok(Pass::free()),
+            Err(e) => return Err(e),
         }
         i.sem.held.lock().unwrap_or_else(|p| p.into_inner()).insert(ticket.clone());
         let owner = self.inner.clone();
