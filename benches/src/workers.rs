@@ -72,6 +72,8 @@ struct Run {
     elapsed: Duration,
     /// The median rate (rows/s) of the 250 ms intervals in the middle 60% of the run (all processes at work).
     steady: f64,
+    /// Seconds from the first call to the last (250 ms resolution).
+    working: f64,
     stats: Value,
     exact: bool,
     exits: Vec<Option<i32>>,
@@ -174,11 +176,16 @@ fn run(s: &Shape, redis: Option<&Redis>, kill: bool, dir: &Path) -> Run {
         .map(|w| (w[1].1 - w[0].1) as f64 * 100.0 / (w[1].0 - w[0].0))
         .collect();
     let steady = if mid.is_empty() { 0.0 } else { crate::measure::median(&mut mid.clone()) };
+    // From the first call seen to the last (sampled every 250 ms): the workers' time at work.
+    let last_calls = samples.last().map_or(0, |x| x.1);
+    let first = samples.iter().find(|x| x.1 > 0).map_or(0.0, |x| x.0);
+    let last = samples.iter().find(|x| x.1 == last_calls).map_or(elapsed.as_secs_f64(), |x| x.0);
+    let working = (last - first).max(0.25);
     let state = emu.control(Method::Get, "state", None);
     let exact = !kill && state_matches(&state, s.workers * s.rows);
     let mut stats = state["stats"].clone();
     stats["token_grants"] = state["token_grants"].clone();
-    Run { elapsed, steady, stats, exact, exits, recovery }
+    Run { elapsed, steady, working, stats, exact, exits, recovery }
 }
 
 /// Kills worker 0 at a sixth of the run; returns when its slots were back, the others' rate (rows/s) until then
@@ -258,9 +265,10 @@ pub fn workers(s: Shape) -> bool {
     print_row(
         &format!("{shape}: **with `--budget`**"),
         format!(
-            "{:.0} rows/s combined = **{ratio:.3}** x limit {limit:.0} ({:.2} s wall, process start and CSV sort included; {:.3} x limit in the middle of the run); **{}** 429s from our concurrency; max {} in flight; **{}** token grants for {expiries} token lifetime(s) of the run; final state {}",
+            "{:.0} rows/s combined = **{ratio:.3}** x limit {limit:.0} ({:.2} s wall, process start and CSV sort included; {:.3} x limit from the first call to the last, {:.3} in the middle of the run); **{}** 429s from our concurrency; max {} in flight; **{}** token grants for {expiries} token lifetime(s) of the run; final state {}",
             rate(&with),
             with.elapsed.as_secs_f64(),
+            total as f64 / with.working / limit,
             with.steady / limit,
             n(&with, "rejected_concurrency"),
             n(&with, "max_in_flight"),

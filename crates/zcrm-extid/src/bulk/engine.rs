@@ -84,6 +84,7 @@ struct Reader<'r, I> {
     done: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run<O: Operation>(
     client: &Client,
     op: &O,
@@ -251,7 +252,7 @@ pub(super) fn run<O: Operation>(
                 let o = match next.and_then(|input| op.check(row, input)) {
                     Ok(data) => RowOutcome {
                         row,
-                        parent: Arc::from(op.group_label(&data)),
+                        parent: op.group_label(&data),
                         key: Some(op.row_key(&data)),
                         outcome: not_attempted(row, Some(cause)),
                         attempts: 0,
