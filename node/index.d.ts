@@ -358,6 +358,20 @@ export interface ClientConfig {
    * (`http://user:password@proxy:3128`); loopback never goes through a proxy.
    */
   proxy?: string
+  /**
+   * A shared budget on Redis (`redis://host:6379/0`, `rediss://` for TLS): one access token, concurrency
+   * limit and credit count for every process working on the org. Redis must answer when the client is built
+   * (unless `onRedisError: 'local'`).
+   */
+  budget?: string
+  /** The budget's key prefix naming the org (default: a hash of the client id and the data centre). */
+  budgetPrefix?: string
+  /** `'fail'` (default: stop, never run unguarded) or `'local'` (go on with this process's own limits). */
+  onRedisError?: 'fail' | 'local'
+  /** The org's concurrency limit the budget enforces (default 10). */
+  budgetConcurrency?: number
+  /** The org's daily credit allowance, if known (for a reserve in percent). */
+  dailyCredits?: number
 }
 
 /** What `JSON.stringify(client)` shows. */
@@ -519,6 +533,12 @@ export interface LinkManyOptions {
   adaptive?: boolean
   /** Least time between two progress reports, ms. */
   progressIntervalMs?: number
+  /**
+   * Credits to leave to the org's other integrations (needs a client `budget`): a number (`500`) or a share of
+   * the day's allowance (`'10%'`). The job stops scheduling calls before it would eat into them; the rows it
+   * did not send are `NOT_ATTEMPTED` (cause `CREDIT_RESERVE`).
+   */
+  reserve?: number | string
   /**
    * Called on the JS thread with the job's progress, at most every `progressIntervalMs` and once at the end,
    * always before the Promise settles. If it throws, the job is cancelled and the Promise rejects with that

@@ -12,6 +12,7 @@
 mod emulator;
 mod measure;
 mod shapes;
+mod workers;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -105,6 +106,26 @@ enum Scenario {
     WrongSecret {
         #[arg(long, default_value_t = 2_000)]
         rows: usize,
+    },
+    /// N `zcrm link` processes on one org with and without `--budget` (Redis), and a `kill -9` of one.
+    Workers {
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+        #[arg(long, default_value_t = 25_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20)]
+        token_lifetime: u64,
+        #[arg(long, default_value_t = 3.0)]
+        lease_ttl: f64,
+    },
+    /// Per-call time with and without a budget on Redis.
+    BudgetOverhead {
+        #[arg(long, default_value_t = 2_000)]
+        calls: usize,
     },
     /// Tokens of 1 s against Zoho's token limit, time scaled down.
     Throttle {
@@ -452,6 +473,15 @@ fn main() {
                 shapes::kill9(rows, 50),
                 shapes::wrong_secret(2_000),
                 shapes::throttle(scale, throttle_rows),
+                workers::workers(workers::Shape {
+                    workers: 8,
+                    rows: if smoke { 2_000 } else { 25_000 },
+                    latency_ms: 50,
+                    concurrency: 10,
+                    token_lifetime: 20,
+                    lease_ttl: if smoke { 2.0 } else { 3.0 },
+                }),
+                workers::overhead(calls),
             ];
             results.iter().all(|r| *r)
         }
@@ -466,6 +496,10 @@ fn main() {
         Scenario::Kill9 { rows, latency_ms } => shapes::kill9(rows, latency_ms),
         Scenario::WrongSecret { rows } => shapes::wrong_secret(rows),
         Scenario::Throttle { scale, rows } => shapes::throttle(scale, rows),
+        Scenario::Workers { workers, rows, latency_ms, concurrency, token_lifetime, lease_ttl } => {
+            workers::workers(workers::Shape { workers, rows, latency_ms, concurrency, token_lifetime, lease_ttl })
+        }
+        Scenario::BudgetOverhead { calls } => workers::overhead(calls),
     };
     // Targets are reported, not enforced (a miss on a noisy 2-core machine is data, not a failure); the exit
     // status fails only when a job lost or corrupted rows.

@@ -57,6 +57,11 @@ class Client:
         read_timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         proxy: Optional[str] = None,
+        budget: Optional[str] = None,
+        budget_prefix: Optional[str] = None,
+        on_redis_error: Optional[Literal["fail", "local"]] = None,
+        budget_concurrency: Optional[int] = None,
+        daily_credits: Optional[int] = None,
     ) -> Client: ...
     @staticmethod
     def from_env() -> Client: ...
@@ -168,6 +173,7 @@ class Client:
         window: Optional[int] = None,
         on_progress: Optional[Callable[[Progress], object]] = None,
         progress_interval: Optional[float] = None,
+        reserve: Union[int, str, None] = None,
     ) -> BulkReport: ...
     def get_records(
         self,

@@ -49,6 +49,11 @@ pub struct LinkManyOptions<'a> {
     pub adaptive: Option<bool>,
     /// Least time between two progress reports, ms.
     pub progress_interval_ms: Option<f64>,
+    /// Credits to leave to the org's other integrations (needs a client `budget`): a number (`500`) or a share of
+    /// the day's allowance (`'10%'`). The job stops scheduling calls before it would eat into them; the rows it
+    /// did not send are `NOT_ATTEMPTED` (cause `CREDIT_RESERVE`).
+    #[napi(ts_type = "number | string")]
+    pub reserve: Option<Either<f64, String>>,
     /// Called on the JS thread with the job's progress, at most every `progressIntervalMs` and once at the end,
     /// always before the Promise settles. If it throws, the job is cancelled and the Promise rejects with that
     /// exception.
@@ -223,6 +228,10 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
         window: count(o.window, "window")?.map(|n| n as usize),
         adaptive: o.adaptive,
         progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
+        reserve: o.reserve.as_ref().map(|r| match r {
+            Either::A(n) => n.to_string(),
+            Either::B(s) => s.clone(),
+        }),
     }
     .options()?;
     let rows = crate::convert::args::<Array>(rows, "rows")?;

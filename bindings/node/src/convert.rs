@@ -151,6 +151,19 @@ pub struct ClientConfig {
     /// `none`, `env` (default: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`) or a proxy URL
     /// (`http://user:password@proxy:3128`); loopback never goes through a proxy.
     pub proxy: Option<String>,
+    /// A shared budget on Redis (`redis://host:6379/0`, `rediss://` for TLS): one access token, concurrency
+    /// limit and credit count for every process working on the org. Redis must answer when the client is built
+    /// (unless `onRedisError: 'local'`).
+    pub budget: Option<String>,
+    /// The budget's key prefix naming the org (default: a hash of the client id and the data centre).
+    pub budget_prefix: Option<String>,
+    /// `'fail'` (default: stop, never run unguarded) or `'local'` (go on with this process's own limits).
+    #[napi(ts_type = "'fail' | 'local'")]
+    pub on_redis_error: Option<String>,
+    /// The org's concurrency limit the budget enforces (default 10).
+    pub budget_concurrency: Option<f64>,
+    /// The org's daily credit allowance, if known (for a reserve in percent).
+    pub daily_credits: Option<f64>,
 }
 
 /// Authenticate with a ready access token (a 401 is final: it cannot be refreshed).
@@ -195,6 +208,12 @@ pub fn client_settings(value: Unknown) -> CoreResult<ClientSettings> {
         read_timeout: millis(config.read_timeout_ms, "read_timeout")?,
         max_retries: count(config.max_retries, "max_retries")?.map(|n| n.min(u32::MAX.into()) as u32),
         proxy: config.proxy,
+        budget: config.budget,
+        budget_prefix: config.budget_prefix,
+        on_redis_error: config.on_redis_error,
+        budget_concurrency: count(config.budget_concurrency, "budget_concurrency")?.map(|n| n as usize),
+        budget_lease_ttl: None,
+        daily_credits: count(config.daily_credits, "daily_credits")?,
     })
 }
 

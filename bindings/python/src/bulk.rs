@@ -160,6 +160,8 @@ pub struct LinkArgs {
     pub batch_size: Option<usize>,
     pub window: Option<usize>,
     pub progress_interval: Option<f64>,
+    /// Credits left to the org's other integrations: `500` or `"10%"` (needs a budget).
+    pub reserve: Option<String>,
 }
 
 /// Runs the job; see the module docs.
@@ -195,6 +197,7 @@ pub fn link_many(
         adaptive: None,
         progress_interval: convert::seconds(args.progress_interval, "progress_interval")
             .map_err(|e| to_py_err(py, e))?,
+        reserve: args.reserve,
     }
     .options()
     .map(|o| zcrm_extid::bulk::BulkOptions { expected_rows, ..o })

@@ -19,6 +19,10 @@ use crate::results::{PreparedRequest, UpdateResult, py_repr};
 /// Give `access_token`, or `client_id` + `client_secret` + `refresh_token` (tokens are then fetched, cached and
 /// refreshed by the core). Settings left as `None` take the core's defaults: the US data centre, production,
 /// API v5, 10 s connect and 60 s read timeouts, 4 retries of transient failures. Timeouts are in seconds.
+///
+/// `budget="redis://host:6379/0"` shares the org's limits with every other process using the same budget: one
+/// access token per refresh token, the concurrency limit (`budget_concurrency`, default 10) and the credit count
+/// (`daily_credits` if known). Redis must be reachable when the client is built, unless `on_redis_error="local"`.
 #[pyclass(module = "zcrm_extid._native", frozen)]
 pub struct Client {
     pub(crate) inner: zcrm_extid::Client,
@@ -51,7 +55,8 @@ impl Client {
     #[pyo3(signature = (
         access_token=None, *, client_id=None, client_secret=None, refresh_token=None, data_center=None,
         environment=None, api_version=None, base_url=None, accounts_url=None, connect_timeout=None,
-        read_timeout=None, max_retries=None, proxy=None,
+        read_timeout=None, max_retries=None, proxy=None, budget=None, budget_prefix=None, on_redis_error=None,
+        budget_concurrency=None, daily_credits=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -69,6 +74,11 @@ impl Client {
         read_timeout: Option<f64>,
         max_retries: Option<u32>,
         proxy: Option<String>,
+        budget: Option<String>,
+        budget_prefix: Option<String>,
+        on_redis_error: Option<String>,
+        budget_concurrency: Option<usize>,
+        daily_credits: Option<u64>,
     ) -> PyResult<Self> {
         let build = || {
             ClientSettings {
@@ -85,10 +95,17 @@ impl Client {
                 read_timeout: convert::seconds(read_timeout, "read_timeout")?,
                 max_retries,
                 proxy,
+                budget,
+                budget_prefix,
+                on_redis_error,
+                budget_concurrency,
+                budget_lease_ttl: None,
+                daily_credits,
             }
             .build()
         };
-        build().map(|inner| Client { inner }).map_err(|e| to_py_err(py, e))
+        // Connecting to the budget's Redis is I/O: without the GIL.
+        py.detach(build).map(|inner| Client { inner }).map_err(|e| to_py_err(py, e))
     }
 
     /// A client from `ZOHO_ACCESS_TOKEN` (or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`),
@@ -360,7 +377,7 @@ impl Client {
     #[pyo3(signature = (
         rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
         extra=None, concurrency=None, edition=None, batch_size=None, window=None, on_progress=None,
-        progress_interval=None,
+        progress_interval=None, reserve=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn link_many(
@@ -380,6 +397,7 @@ impl Client {
         window: Option<usize>,
         on_progress: Option<Py<PyAny>>,
         progress_interval: Option<f64>,
+        reserve: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<BulkReport> {
         let args = LinkArgs {
             related_list,
@@ -392,6 +410,7 @@ impl Client {
             batch_size,
             window,
             progress_interval,
+            reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
         };
         bulk::link_many(py, self, rows, parent, related, args, on_progress)
     }

@@ -67,9 +67,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             module.getattr("AuthError")?
         }
         ErrorKind::Transport => {
-            if let Error::Transport { message } = err {
-                kw.set_item("message", message)?;
-            }
+            // `Transport`, or the shared budget's Redis failing (`BUDGET_UNAVAILABLE`).
+            kw.set_item("message", err.message())?;
             module.getattr("TransportError")?
         }
         ErrorKind::Timeout => {
@@ -88,9 +87,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             module.getattr("UnexpectedResponseError")?
         }
         ErrorKind::Cancelled => {
-            if let Error::Cancelled { message } = err {
-                kw.set_item("message", message)?;
-            }
+            // `Cancelled`, or a job stopped at its credit reserve (`CREDIT_RESERVE`).
+            kw.set_item("message", err.message())?;
             module.getattr("CancelledError")?
         }
         ErrorKind::Internal => {

@@ -34,6 +34,28 @@ pub struct ConnectArgs {
     /// Seconds to wait for a response (a positive number, e.g. 30 or 2.5).
     #[arg(long, global = true, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_timeout)]
     pub timeout_secs: Option<Duration>,
+    /// Share the org's limits with every process using the same Redis: one access token, the concurrency limit
+    /// and the credit count; redis://[:password@]host:port/db or rediss:// (TLS); the password may also come from
+    /// ZCRM_BUDGET_PASSWORD [env: ZCRM_BUDGET].
+    #[arg(long, global = true, value_name = "URL")]
+    pub budget: Option<String>,
+    /// The budget's key prefix naming the org (default: a hash of the client id and the data centre)
+    /// [env: ZCRM_BUDGET_PREFIX].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub budget_prefix: Option<String>,
+    /// What to do when the budget's Redis fails: fail (stop; the default) or local (go on with this process's own
+    /// limits).
+    #[arg(long, global = true, value_name = "fail|local")]
+    pub on_redis_error: Option<String>,
+    /// The org's concurrency limit the budget enforces (default 10; Zoho: 5 to 25 by edition).
+    #[arg(long, global = true, value_name = "N")]
+    pub budget_concurrency: Option<usize>,
+    /// Seconds a call's lease lasts unless renewed: a killed process frees its slots within it (default 10).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub budget_lease_ttl: Option<Duration>,
+    /// The org's daily credit allowance, if known (for --reserve in percent).
+    #[arg(long, global = true, value_name = "N")]
+    pub daily_credits: Option<u64>,
 }
 
 /// The longest `--timeout-secs`: a day. Longer is no timeout in practice, and a deadline computed as now plus
@@ -63,6 +85,12 @@ impl ConnectArgs {
         s.proxy = pick(&self.proxy, s.proxy);
         s.max_retries = self.max_retries.or(s.max_retries);
         s.read_timeout = self.timeout_secs.or(s.read_timeout);
+        s.budget = pick(&self.budget, s.budget);
+        s.budget_prefix = pick(&self.budget_prefix, s.budget_prefix);
+        s.on_redis_error = self.on_redis_error.clone().or(s.on_redis_error);
+        s.budget_concurrency = self.budget_concurrency.or(s.budget_concurrency);
+        s.budget_lease_ttl = self.budget_lease_ttl.or(s.budget_lease_ttl);
+        s.daily_credits = self.daily_credits.or(s.daily_credits);
         s
     }
 

@@ -114,6 +114,7 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         batch_size: None,
         window: None,
         no_partition: false,
+        reserve: None,
     };
     let prepared = link::prepare(&link_args)?;
     let result = runner::execute(&client, &prepared, &link_args.job(), &Interrupt::new()).map_err(|e| e.message)?;

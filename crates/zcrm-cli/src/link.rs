@@ -66,6 +66,11 @@ pub struct LinkArgs {
     /// if they are within `--window` rows of each other.
     #[arg(long)]
     pub no_partition: bool,
+    /// Credits to leave to the org's other integrations (needs --budget): a number (500) or a share of the day's
+    /// allowance (10%, with --daily-credits). The job stops before it would eat into them; the rows it did not
+    /// send are NOT_ATTEMPTED (cause CREDIT_RESERVE) and the exit status is 1.
+    #[arg(long, value_name = "N|P%")]
+    pub reserve: Option<String>,
 }
 
 /// Runs the command; returns the exit status.
@@ -136,6 +141,7 @@ pub fn prepare(args: &LinkArgs) -> Result<Prepared, String> {
         edition: args.edition.clone(),
         batch_size: args.batch_size,
         window: args.window,
+        reserve: args.reserve.clone(),
         ..BulkSettings::default()
     }
     .options()

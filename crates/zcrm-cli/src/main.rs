@@ -1,6 +1,7 @@
 //! `zcrm`: one-off calls (related records, records by external ID) and bulk CSV jobs against Zoho CRM's
 //! external-ID APIs, the emulator, and a demo of the whole job.
 
+mod budget;
 mod connect;
 mod demo;
 mod exit;
@@ -45,6 +46,11 @@ enum Command {
     },
     /// Link the pairs of a CSV file (grouped by parent, 100 per call, concurrent, retried) with a per-row report.
     Link(link::LinkArgs),
+    /// The budget shared by the processes working on one org (see --budget).
+    Budget {
+        #[command(subcommand)]
+        command: budget::BudgetCommand,
+    },
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
     /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
@@ -69,6 +75,7 @@ fn main() {
         Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
         Command::Records { command } => records::run(command, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
+        Command::Budget { command } => budget::run(command, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };

@@ -298,6 +298,12 @@ pub fn print_summary(verb: &str, r: &JobResult, out: &mut dyn Write) {
             "stopped: {e}\n  no more calls were sent after it: {} rows read but not sent are NOT_ATTEMPTED; fix the cause, then rerun with --resume",
             s.not_attempted
         );
+    } else if let Some(e) = &s.budget_stop {
+        let _ = writeln!(
+            out,
+            "stopped cleanly: {e}\n  {} rows not sent are NOT_ATTEMPTED; rerun with --resume when the credits allow",
+            s.not_attempted
+        );
     } else if s.cancelled {
         let _ = writeln!(
             out,

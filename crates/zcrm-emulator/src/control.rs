@@ -2,7 +2,8 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `GET /__emulator/state` | the state as JSON, with `stats` |
+//! | `GET /__emulator/state` | the state as JSON, with `stats` and `token_grants` (per refresh token: grants, throttled, evicted, grant times) |
+//! | `GET /__emulator/stats` | the counters alone, with `token_grants` (cheap to poll during a run) |
 //! | `POST /__emulator/reset` | back to the initial seed; faults, journal and stats cleared |
 //! | `POST /__emulator/seed` (body: a seed) | replace the state |
 //! | `POST /__emulator/records/{Module}` (body: `{"data":[{...}]}`) | add records (all or nothing); answers their ids |
@@ -34,7 +35,13 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> Response {
         ("GET", "state") => {
             let mut dump = lock(&shared.org).dump();
             dump["stats"] = serde_json::to_value(lock(&shared.stats).clone()).expect("json");
+            dump["token_grants"] = serde_json::to_value(lock(&shared.tokens).grants()).expect("json");
             ok(dump)
+        }
+        ("GET", "stats") => {
+            let mut stats = serde_json::to_value(lock(&shared.stats).clone()).expect("json");
+            stats["token_grants"] = serde_json::to_value(lock(&shared.tokens).grants()).expect("json");
+            ok(stats)
         }
         ("POST", "reset") => {
             let seed = lock(&shared.seed).clone();

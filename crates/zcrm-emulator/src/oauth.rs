@@ -10,6 +10,8 @@
 //! * Throttle: more than `token_throttle` tokens per refresh token within the throttle window (10 minutes by
 //!   default, as Zoho's) -> `Access Denied`.
 //! * At most 15 access tokens are active per refresh token; minting the 16th invalidates the oldest (v8 docs).
+//! * Every refresh token counts its grants, throttle refusals and evictions ([`Tokens::grants`]), with the times
+//!   of its grants, so a test can tell how many processes asked and when.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -30,6 +32,30 @@ struct RefreshState {
     revoked: bool,
     issued: VecDeque<Instant>,
     active: VecDeque<String>,
+    counts: GrantCounts,
+}
+
+/// What the token endpoint did for one refresh token (since start or the last reset).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GrantCounts {
+    /// The refresh token's last 4 characters (never the whole secret).
+    pub refresh_token_tail: String,
+    /// Access tokens minted.
+    pub grants: u64,
+    /// Requests refused with the throttle (`Access Denied`).
+    pub throttled: u64,
+    /// Access tokens invalidated because a 16th was minted.
+    pub evicted: u64,
+    /// When each grant was made, in ms since the emulator's token state was created (the first 1,000).
+    pub grant_ms: Vec<u64>,
+}
+
+/// Grant times kept per refresh token.
+const GRANT_LOG: usize = 1000;
+
+fn tail(token: &str) -> String {
+    let n = token.chars().count();
+    token.chars().skip(n.saturating_sub(4)).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +84,8 @@ pub struct Tokens {
     salt: u64,
     /// Tokens issued by the token endpoint since start.
     pub issued_total: u64,
+    /// When this state was created (the origin of [`GrantCounts::grant_ms`]).
+    started: Instant,
 }
 
 impl Tokens {
@@ -70,6 +98,7 @@ impl Tokens {
             counter: 0,
             salt: zcrm_extid::retry::Jitter::new().next_unit().to_bits(),
             issued_total: 0,
+            started: Instant::now(),
         };
         for c in &seed.oauth_clients {
             t.known_clients.insert(c.client_id.clone(), c.client_secret.clone());
@@ -83,6 +112,7 @@ impl Tokens {
                         revoked: false,
                         issued: VecDeque::new(),
                         active: VecDeque::new(),
+                        counts: GrantCounts { refresh_token_tail: tail(&r.token), ..GrantCounts::default() },
                     },
                 );
             }
@@ -139,8 +169,24 @@ impl Tokens {
                 revoked: false,
                 issued: VecDeque::new(),
                 active: VecDeque::new(),
+                counts: GrantCounts { refresh_token_tail: tail(token), ..GrantCounts::default() },
             },
         );
+    }
+
+    /// The counts of `refresh_token`, if it is known.
+    pub fn grants_of(&self, refresh_token: &str) -> Option<GrantCounts> {
+        self.refresh.get(refresh_token).map(|r| r.counts.clone())
+    }
+
+    /// The counts of every refresh token that was asked for a token, in no particular order.
+    pub fn grants(&self) -> Vec<GrantCounts> {
+        self.refresh.values().filter(|r| r.counts.grants + r.counts.throttled > 0).map(|r| r.counts.clone()).collect()
+    }
+
+    /// Access tokens active (minted, not evicted or revoked) for `refresh_token`.
+    pub fn active_of(&self, refresh_token: &str) -> usize {
+        self.refresh.get(refresh_token).map_or(0, |r| r.active.len())
     }
 
     /// Adds a ready access token.
@@ -176,6 +222,7 @@ impl Tokens {
             r.issued.pop_front();
         }
         if r.issued.len() >= throttle {
+            r.counts.throttled += 1;
             return Err(json!({
                 "error_description": "You have made too many requests continuously. Please try again after some time.",
                 "error": "Access Denied",
@@ -183,6 +230,10 @@ impl Tokens {
             }));
         }
         r.issued.push_back(now);
+        r.counts.grants += 1;
+        if r.counts.grant_ms.len() < GRANT_LOG {
+            r.counts.grant_ms.push(now.duration_since(self.started).as_millis() as u64);
+        }
         self.counter += 1;
         self.issued_total += 1;
         let c = self.counter ^ self.salt;
@@ -190,6 +241,7 @@ impl Tokens {
         r.active.push_back(token.clone());
         let scopes = r.scopes.clone();
         let evicted = if r.active.len() > MAX_ACTIVE_TOKENS { r.active.pop_front() } else { None };
+        r.counts.evicted += u64::from(evicted.is_some());
         if let Some(old) = evicted {
             self.access.remove(&old);
         }
@@ -316,6 +368,9 @@ mod tests {
             t.grant(&req(FORM, ""), Duration::from_secs(1), (10, Duration::from_secs(600)), "h").unwrap_err()["error"],
             "Access Denied"
         );
+        let counts = t.grants_of("1000.emulator.refresh.token").unwrap();
+        assert_eq!((counts.grants, counts.throttled), (10, 1));
+        assert_eq!(t.grants().len(), 1, "only the refresh token that was asked");
     }
 
     #[test]
@@ -329,5 +384,9 @@ mod tests {
             t.grant(&req(FORM, ""), Duration::from_secs(60), (100, Duration::from_secs(600)), "h").unwrap();
         }
         assert_eq!(t.check(&first), Err(TokenProblem::Unknown));
+        let counts = t.grants_of("1000.emulator.refresh.token").unwrap();
+        assert_eq!((counts.grants, counts.evicted, counts.grant_ms.len()), (16, 1, 16));
+        assert_eq!(counts.refresh_token_tail, "oken");
+        assert_eq!(t.active_of("1000.emulator.refresh.token"), MAX_ACTIVE_TOKENS);
     }
 }

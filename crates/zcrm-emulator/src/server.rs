@@ -81,6 +81,10 @@ pub struct Stats {
     pub credits_used: u64,
     /// Records received in the `data` of calls that passed the limits (a record sent twice counts twice).
     pub records_received: u64,
+    /// Token requests refused with the throttle (`Access Denied`).
+    pub tokens_throttled: u64,
+    /// CRM API calls answered 401 because their access token was unknown, expired or invalidated.
+    pub rejected_token: u64,
 }
 
 pub(crate) struct Shared {
@@ -153,7 +157,10 @@ impl Shared {
             let mut st = lock(&self.stats);
             match &result {
                 Ok(_) => st.tokens_issued += 1,
-                Err(_) => st.token_errors += 1,
+                Err(e) => {
+                    st.token_errors += 1;
+                    st.tokens_throttled += u64::from(e["error"] == "Access Denied");
+                }
             }
         }
         if let Some((action, Phase::After)) = &struck.answer {
@@ -168,7 +175,12 @@ impl Shared {
         let started = std::time::Instant::now();
         let prepared = match api::authenticate(self, request) {
             Ok(p) => p,
-            Err(response) => return Reply::Respond(response),
+            Err(response) => {
+                if response.status == 401 {
+                    lock(&self.stats).rejected_token += 1;
+                }
+                return Reply::Respond(response);
+            }
         };
         let rt = lock(&self.runtime).clone();
         // Concurrency: take a slot only if one is free, so refused calls never occupy one.
@@ -402,6 +414,16 @@ impl Emulator {
     /// Counters.
     pub fn stats(&self) -> Stats {
         lock(&self.shared.stats).clone()
+    }
+
+    /// What the token endpoint did for `refresh_token` (grants, throttle refusals, evictions, grant times).
+    pub fn token_grants(&self, refresh_token: &str) -> Option<crate::oauth::GrantCounts> {
+        lock(&self.shared.tokens).grants_of(refresh_token)
+    }
+
+    /// Access tokens active for `refresh_token` (at most 15: the 16th minted invalidates the oldest).
+    pub fn active_tokens(&self, refresh_token: &str) -> usize {
+        lock(&self.shared.tokens).active_of(refresh_token)
     }
 
     /// Back to the seed the emulator started with (or last loaded); faults, journal and counters are cleared.

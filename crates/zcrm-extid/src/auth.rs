@@ -25,12 +25,16 @@
 //!   instead of asking again for every call. And the client itself never makes more than
 //!   [`TokenPolicy::max_requests`] token requests per [`TokenPolicy::request_window`] (10 per 10 minutes, as
 //!   Zoho allows): a caller beyond that waits as for a throttle, so a process cannot lock its user out.
+//! * **Shared with other processes.** With a [`TokenShare`] ([`crate::budget`]), a new token is first looked for
+//!   where the other processes using the same refresh token put theirs, and at most one of them asks the token
+//!   endpoint; the request budget above is then the share's, counted across all of them.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::budget::{SharedToken, TokenShare};
 use crate::code::ErrorCode;
 use crate::config::BaseUrl;
 use crate::error::{Error, Result};
@@ -128,6 +132,26 @@ struct Cached {
     safety: Duration,
     /// Minted to replace a token the API refused.
     replacement: bool,
+    /// The whole lifetime it was minted with.
+    lifetime: Duration,
+}
+
+impl Cached {
+    /// A token with `remaining` time left of `lifetime`: refreshed `min(5 min, lifetime / 5)` before its end, not
+    /// handed out in its last `min(5 s, lifetime / 10)`.
+    fn new(token: Token, now: Instant, remaining: Duration, lifetime: Duration) -> Cached {
+        let margin = (lifetime / 5).min(Duration::from_secs(300));
+        let safety = (lifetime / 10).min(Duration::from_secs(5));
+        let expires_at = now + remaining;
+        Cached {
+            token,
+            expires_at,
+            refresh_at: expires_at.checked_sub(margin).unwrap_or(now),
+            safety,
+            replacement: false,
+            lifetime,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -144,6 +168,8 @@ struct State {
     throttle_wait: Option<Duration>,
     /// The next token replaces one the API refused.
     replacing: bool,
+    /// The token the API refused last (a share must not hand it out again).
+    rejected: Option<Secret>,
     /// When recent token requests were made (within [`TokenPolicy::request_window`]).
     requests: std::collections::VecDeque<Instant>,
 }
@@ -188,6 +214,7 @@ pub struct TokenSource {
     policy: TokenPolicy,
     state: Mutex<State>,
     wake: Condvar,
+    share: Option<Arc<dyn TokenShare>>,
 }
 
 impl TokenSource {
@@ -204,7 +231,19 @@ impl TokenSource {
             policy,
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
+            share: None,
         }
+    }
+
+    /// The same source, getting new tokens through `share` (tokens shared with other processes).
+    pub fn with_share(mut self, share: Option<Arc<dyn TokenShare>>) -> TokenSource {
+        self.share = share;
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
     }
 
     /// While the token endpoint's throttle is being waited out: how long until the next token request.
@@ -259,12 +298,12 @@ impl TokenSource {
                 continue;
             }
             // Zoho allows about 10 tokens per refresh token in 10 minutes: never ask more often than the policy
-            // says, whatever asks (short lifetimes, tokens refused by the API).
+            // says, whatever asks (short lifetimes, tokens refused by the API). A share counts for all processes.
             let window = self.policy.request_window;
             while st.requests.front().is_some_and(|t| now.duration_since(*t) >= window) {
                 st.requests.pop_front();
             }
-            if st.requests.len() >= self.policy.max_requests.max(1) {
+            if self.share.is_none() && st.requests.len() >= self.policy.max_requests.max(1) {
                 let until = st.requests.front().map_or(now, |t| *t + window);
                 let e = Error::Auth {
                     status: 0,
@@ -291,9 +330,15 @@ impl TokenSource {
             st.requests.push_back(now);
             // This thread refreshes.
             st.refreshing = true;
+            let stale = usable.as_ref().map(|t| t.secret.clone()).or_else(|| st.rejected.clone());
             drop(st);
             let guard = RefreshGuard { source: self, done: false };
-            let result = self.fetch(transport);
+            let result = match &self.share {
+                None => self.fetch(transport),
+                Some(share) => share
+                    .token(stale.as_ref(), &mut || self.fetch(transport).map(|c| c.shared(Instant::now())))
+                    .map(|t| Cached::new(t.token, Instant::now(), t.remaining, t.lifetime)),
+            };
             let mut st2 = guard.finish();
             st2.generation += 1;
             let g = st2.generation;
@@ -303,6 +348,7 @@ impl TokenSource {
                     cached.replacement = std::mem::take(&mut st2.replacing);
                     let token = cached.token.clone();
                     st2.current = Some(cached);
+                    st2.rejected = None;
                     st2.last_error = None;
                     st2.quiet_until = None;
                     st2.refused = None;
@@ -350,6 +396,7 @@ impl TokenSource {
         let mut st = self.lock();
         let Some(current) = st.current.as_ref().filter(|c| &c.token.secret == used) else { return };
         let persistent = current.replacement;
+        st.rejected = Some(used.clone());
         st.current = None;
         st.quiet_until = None;
         if persistent {
@@ -378,6 +425,17 @@ impl TokenSource {
             body: body.as_bytes(),
         })?;
         parse_token_reply(response.status, &response.body, started, &self.credentials.secret_values())
+    }
+}
+
+impl Cached {
+    /// The token as another process would use it (`now`: when it is handed over).
+    fn shared(&self, now: Instant) -> SharedToken {
+        SharedToken {
+            token: self.token.clone(),
+            remaining: self.expires_at.saturating_duration_since(now),
+            lifetime: self.lifetime,
+        }
     }
 }
 
@@ -441,20 +499,12 @@ fn parse_token_reply(status: u16, body: &[u8], started: Instant, secrets: &[&str
                 (None, None) => 3600,
             };
         let lifetime = Duration::from_secs(seconds).min(MAX_LIFETIME);
-        let margin = (lifetime / 5).min(Duration::from_secs(300));
-        let safety = (lifetime / 10).min(Duration::from_secs(5));
         let api_domain = obj
             .get("api_domain")
             .and_then(Value::as_str)
             .and_then(|d| BaseUrl::parse_as(d, "api_domain").ok())
             .filter(BaseUrl::is_zohoapis);
-        return Ok(Cached {
-            token: Token { secret: Secret::new(token), api_domain },
-            expires_at: started + lifetime,
-            refresh_at: started + lifetime - margin,
-            safety,
-            replacement: false,
-        });
+        return Ok(Cached::new(Token { secret: Secret::new(token), api_domain }, started, lifetime, lifetime));
     }
     let error = obj.get("error").and_then(Value::as_str).ok_or_else(|| unexpected("neither access_token nor error"))?;
     let description = obj.get("error_description").and_then(Value::as_str).map(clean);

@@ -56,4 +56,10 @@ pub trait Call {
     fn idempotent(&self) -> bool {
         true
     }
+
+    /// Whether the call counts against Zoho's sub-concurrency of 10 (spec §5.3: writes of more than 10 records),
+    /// for a shared concurrency limit ([`crate::budget`]). Default `false`.
+    fn sub_concurrency(&self) -> bool {
+        false
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{Credentials, Token, TokenPolicy, TokenSource};
+use crate::budget::{CallGate, Pass, TokenShare};
 use crate::bulk::Cancel;
 use crate::call::Call;
 use crate::code::ErrorCode;
@@ -43,6 +44,10 @@ struct Inner {
     auth: TokenSource,
     transport: Arc<dyn Transport>,
     retry: RetryPolicy,
+    /// The org-wide limits shared with other processes ([`crate::budget`]), if any.
+    gate: Option<Arc<dyn CallGate>>,
+    #[cfg(feature = "redis")]
+    budget: Option<crate::budget::SharedBudget>,
 }
 
 impl fmt::Debug for Client {
@@ -84,6 +89,25 @@ impl Client {
     /// The API version in every path.
     pub fn api_version(&self) -> ApiVersion {
         self.inner.version
+    }
+
+    /// The limits shared with other processes that every call enters ([`crate::budget`]), if any.
+    pub fn call_gate(&self) -> Option<&Arc<dyn CallGate>> {
+        self.inner.gate.as_ref()
+    }
+
+    /// The shared budget on Redis, if the client has one.
+    #[cfg(feature = "redis")]
+    pub fn budget(&self) -> Option<&crate::budget::SharedBudget> {
+        self.inner.budget.as_ref()
+    }
+
+    /// Enters the shared limits for one attempt of `call` (a free pass without a budget).
+    pub(crate) fn enter<C: Call + ?Sized>(&self, call: &C, reserve: Option<u64>, cancel: &Cancel) -> Result<Pass> {
+        match &self.inner.gate {
+            Some(gate) => gate.enter(call.sub_concurrency(), reserve, cancel),
+            None => Ok(Pass::free()),
+        }
     }
 
     /// The retry policy of single calls and bulk jobs.
@@ -167,7 +191,10 @@ impl Client {
             return Err(cancelled(None));
         }
         loop {
-            match self.send_once(call) {
+            let pass = self.enter(call, None, cancel)?;
+            let sent = self.send_once(call);
+            pass.finish(matches!(&sent, Err(f) if is_rate_limited(&f.error)));
+            match sent {
                 Ok(output) => return Ok(output),
                 Err(failed) if attempt < self.inner.retry.max_retries && may_retry(call, &failed.error) => {
                     if !cancel.sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter)) {
@@ -206,6 +233,9 @@ impl Client {
             })?;
             let retry_after = response.header("retry-after").and_then(parse_retry_after);
             let credits_remaining = credits_remaining(&response);
+            if let (Some(gate), Some(n)) = (&self.inner.gate, credits_remaining) {
+                gate.observe_credits(n);
+            }
             match call.parse(&response) {
                 Ok(output) => return Ok(output),
                 Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
@@ -256,6 +286,10 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     retry: RetryPolicy,
     token_policy: TokenPolicy,
+    gate: Option<Arc<dyn CallGate>>,
+    token_share: Option<Arc<dyn TokenShare>>,
+    #[cfg(feature = "redis")]
+    budget: Option<crate::budget::BudgetConfig>,
 }
 
 impl ClientBuilder {
@@ -367,6 +401,28 @@ impl ClientBuilder {
         Ok(self)
     }
 
+    /// Share the org's limits with other processes through a budget on Redis ([`crate::budget::SharedBudget`]):
+    /// [`ClientBuilder::build`] connects to it, so a Redis that is down (unless
+    /// [`crate::budget::OnRedisError::Local`]), a wrong URL or a wrong password is an error before any call.
+    #[cfg(feature = "redis")]
+    pub fn budget(mut self, config: crate::budget::BudgetConfig) -> Self {
+        self.budget = Some(config);
+        self
+    }
+
+    /// Enter `gate` around every attempt of a call (a shared concurrency limit and credit count; see
+    /// [`crate::budget`]).
+    pub fn call_gate(mut self, gate: Arc<dyn CallGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Get new access tokens through `share` (tokens shared with other processes; see [`crate::budget`]).
+    pub fn token_share(mut self, share: Arc<dyn TokenShare>) -> Self {
+        self.token_share = Some(share);
+        self
+    }
+
     /// Use `transport` instead of the built-in ureq transport.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -388,16 +444,48 @@ impl ClientBuilder {
             Some(t) => t,
             None => Arc::new(UreqTransport::try_new(&self.transport_config)?),
         };
+        let default_base = self.data_center.unwrap_or_default().api_domain(self.environment.unwrap_or_default());
+        #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+        let (mut gate, mut token_share) = (self.gate, self.token_share);
+        #[cfg(feature = "redis")]
+        let budget = match self.budget {
+            Some(config) => {
+                let client_id = match &credentials {
+                    Credentials::RefreshToken { client_id, .. } => client_id.as_str(),
+                    Credentials::AccessToken(_) if config.prefix.is_none() => {
+                        return Err(Error::config(
+                            "budget_prefix",
+                            "a budget with a static access token needs a prefix naming the org",
+                        ));
+                    }
+                    Credentials::AccessToken(_) => "",
+                };
+                let org = crate::budget::SharedBudget::default_org(
+                    client_id,
+                    &accounts,
+                    explicit_base.as_ref().unwrap_or(&default_base),
+                );
+                let budget =
+                    crate::budget::SharedBudget::connect(config, &org, &credentials, self.token_policy.clone())?;
+                gate = Some(Arc::new(budget.clone()));
+                token_share = Some(Arc::new(budget.clone()));
+                Some(budget)
+            }
+            None => None,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 explicit_base,
-                default_base: self.data_center.unwrap_or_default().api_domain(self.environment.unwrap_or_default()),
+                default_base,
                 explicit_dc: self.data_center,
                 explicit_env: self.environment,
                 version: self.version,
-                auth: TokenSource::with_policy(credentials, &accounts, self.token_policy),
+                auth: TokenSource::with_policy(credentials, &accounts, self.token_policy).with_share(token_share),
                 transport,
                 retry: self.retry,
+                gate,
+                #[cfg(feature = "redis")]
+                budget,
             }),
         })
     }

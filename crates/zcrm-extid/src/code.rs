@@ -131,6 +131,13 @@ codes! {
     Cancelled = "CANCELLED",
     /// Client: a bug in the client (a caught panic) ended this call.
     ClientPanic = "CLIENT_PANIC",
+    /// Client: a bulk job stopped before it would eat into the org's credit reserve (its `reserve` option, see
+    /// [`crate::budget`]); the rows it did not send are `NOT_ATTEMPTED` with this cause.
+    CreditReserve = "CREDIT_RESERVE",
+    /// Client: the shared budget's Redis is unreachable, timed out or failed (see [`crate::budget`]).
+    BudgetUnavailable = "BUDGET_UNAVAILABLE",
+    /// Client: Redis refused the shared budget's credentials (wrong or missing password).
+    BudgetAuth = "BUDGET_AUTH",
 }
 
 impl ErrorCode {
@@ -151,6 +158,9 @@ impl ErrorCode {
                 | ErrorCode::NotAttempted
                 | ErrorCode::Cancelled
                 | ErrorCode::ClientPanic
+                | ErrorCode::CreditReserve
+                | ErrorCode::BudgetUnavailable
+                | ErrorCode::BudgetAuth
         )
     }
 }

@@ -185,6 +185,17 @@ pub enum Error {
         message: String,
     },
 
+    /// The shared budget ([`crate::budget`]) failed: Redis unreachable or failing (`BUDGET_UNAVAILABLE`, kind
+    /// [`ErrorKind::Transport`]), Redis refused the password (`BUDGET_AUTH`, kind [`ErrorKind::InvalidConfig`],
+    /// setting `budget`), or a bulk job reached its credit reserve (`CREDIT_RESERVE`, kind
+    /// [`ErrorKind::Cancelled`]: the job stopped itself).
+    Budget {
+        /// `BUDGET_UNAVAILABLE`, `BUDGET_AUTH` or `CREDIT_RESERVE`.
+        code: ErrorCode,
+        /// What happened (the Redis URL quoted without its password).
+        message: String,
+    },
+
     /// The server's answer is not a Zoho response this client can interpret (an HTML 502 from a proxy, a `data`
     /// array of the wrong length, ...). The status and the first 512 bytes of the body are kept.
     UnexpectedResponse {
@@ -219,6 +230,7 @@ impl fmt::Display for Error {
             Error::Timeout { message } => format!("timed out: {message}"),
             Error::Cancelled { message } => format!("cancelled: {message}"),
             Error::Internal { message } => format!("internal client error: {message}"),
+            Error::Budget { code, message } => format!("{code}: {message}"),
             Error::UnexpectedResponse { status, reason, body_prefix, .. } => format!(
                 "unexpected response (HTTP {status}): {reason}{}",
                 if body_prefix.is_empty() { String::new() } else { format!("; body starts {body_prefix:?}") }
@@ -273,6 +285,9 @@ impl Error {
             Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
             Error::Cancelled { .. } => ErrorKind::Cancelled,
             Error::Internal { .. } => ErrorKind::Internal,
+            Error::Budget { code: ErrorCode::BudgetAuth, .. } => ErrorKind::InvalidConfig,
+            Error::Budget { code: ErrorCode::CreditReserve, .. } => ErrorKind::Cancelled,
+            Error::Budget { .. } => ErrorKind::Transport,
         }
     }
 
@@ -282,7 +297,7 @@ impl Error {
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::InvalidConfig { .. } => ErrorCode::InvalidConfig,
             Error::ApiDomainMismatch { .. } => ErrorCode::ApiDomainMismatch,
-            Error::Api { code, .. } | Error::Auth { code, .. } => code.clone(),
+            Error::Api { code, .. } | Error::Auth { code, .. } | Error::Budget { code, .. } => code.clone(),
             Error::Transport { .. } => ErrorCode::Transport,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::UnexpectedResponse { .. } => ErrorCode::UnexpectedResponse,
@@ -318,7 +333,8 @@ impl Error {
             | Error::Transport { message }
             | Error::Timeout { message }
             | Error::Cancelled { message }
-            | Error::Internal { message } => message.clone(),
+            | Error::Internal { message }
+            | Error::Budget { message, .. } => message.clone(),
             Error::Api { message, .. } => message.clone(),
             Error::ApiDomainMismatch { setting, configured, api_domain, .. } => format!(
                 "{setting} is set to {configured}, but the token endpoint reported api_domain {api_domain}: the \
@@ -343,6 +359,7 @@ impl Error {
     pub fn setting(&self) -> Option<&str> {
         match self {
             Error::InvalidConfig { setting, .. } | Error::ApiDomainMismatch { setting, .. } => Some(setting),
+            Error::Budget { code: ErrorCode::BudgetAuth, .. } => Some("budget"),
             _ => None,
         }
     }

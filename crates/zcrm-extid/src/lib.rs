@@ -84,10 +84,13 @@
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 //! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
 //! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
+//! Many processes on one org: [`budget`] (a token cache, concurrency limit and credit count shared on Redis,
+//! feature `redis`).
 
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod budget;
 pub mod bulk;
 pub mod call;
 pub mod client;

@@ -320,6 +320,11 @@ impl Call for UpdateRelated {
             parse_outcomes(response.status, response.header("content-type"), &response.body, self.records.len())?;
         Ok(UpdateResponse { status: response.status, outcomes, credits_remaining: credits_remaining(response) })
     }
+
+    /// A write of more than 10 records (spec §5.3).
+    fn sub_concurrency(&self) -> bool {
+        self.records.len() > crate::bulk::SUB_CONCURRENCY
+    }
 }
 
 fn same_module_error(module: &ModuleName) -> InvalidInput {

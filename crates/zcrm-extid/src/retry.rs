@@ -69,6 +69,7 @@ pub fn is_retryable(error: &Error) -> bool {
         | Error::InvalidConfig { .. }
         | Error::ApiDomainMismatch { .. }
         | Error::Cancelled { .. }
+        | Error::Budget { .. }
         | Error::Internal { .. } => false,
     }
 }

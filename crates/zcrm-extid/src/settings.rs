@@ -59,6 +59,21 @@ pub struct ClientSettings {
     /// `none`, `env` (default: `HTTPS_PROXY` / `ALL_PROXY` with `NO_PROXY`) or a proxy URL
     /// (`http://user:password@proxy:3128`); loopback is never proxied (see [`crate::proxy`]).
     pub proxy: Option<String>,
+    /// A shared budget on Redis, `redis://[:password@]host:port/db` or `rediss://...` (see [`crate::budget`]):
+    /// one token cache, concurrency limit and credit count for every process working on the org.
+    pub budget: Option<String>,
+    /// The budget's key prefix naming the org (default: a hash of the client id and the data centre).
+    pub budget_prefix: Option<String>,
+    /// `fail` (default) or `local`: what the budget does when Redis fails (see
+    /// [`crate::budget::OnRedisError`]).
+    pub on_redis_error: Option<String>,
+    /// The org's concurrency limit the budget enforces (default 10).
+    pub budget_concurrency: Option<usize>,
+    /// The budget's lease time (default 10 s): a killed process frees its slots within it.
+    pub budget_lease_ttl: Option<Duration>,
+    /// The org's daily credit allowance, if known (for a reserve in percent, and credits left before Zoho reports
+    /// them).
+    pub daily_credits: Option<u64>,
 }
 
 impl std::fmt::Debug for ClientSettings {
@@ -75,13 +90,16 @@ impl std::fmt::Debug for ClientSettings {
             .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("accounts_url", &self.accounts_url.as_deref().map(redact_url))
             .field("proxy", &self.proxy.as_deref().map(redact_url))
+            .field("budget", &self.budget.as_deref().map(redact_url))
+            .field("budget_prefix", &self.budget_prefix)
             .finish_non_exhaustive()
     }
 }
 
 impl ClientSettings {
     /// Settings from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
-    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`.
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`;
+    /// `ZCRM_BUDGET` (a Redis URL) and `ZCRM_BUDGET_PREFIX` for a shared budget.
     pub fn from_env() -> ClientSettings {
         Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     }
@@ -99,6 +117,8 @@ impl ClientSettings {
             base_url: get("ZOHO_BASE_URL"),
             accounts_url: get("ZOHO_ACCOUNTS_URL"),
             proxy: get("ZOHO_PROXY"),
+            budget: get("ZCRM_BUDGET"),
+            budget_prefix: get("ZCRM_BUDGET_PREFIX"),
             ..ClientSettings::default()
         }
     }
@@ -187,7 +207,33 @@ impl ClientSettings {
         if let Some(p) = &self.proxy {
             b = b.proxy(ProxyConfig::parse(p)?);
         }
+        if let Some(url) = &self.budget {
+            b = self.with_budget(b, url)?;
+        }
         b.build()
+    }
+
+    #[cfg(feature = "redis")]
+    fn with_budget(&self, b: crate::client::ClientBuilder, url: &str) -> Result<crate::client::ClientBuilder> {
+        let mut c = crate::budget::BudgetConfig::new(url);
+        c.prefix = self.budget_prefix.clone();
+        if let Some(mode) = &self.on_redis_error {
+            c.on_redis_error = mode.parse()?;
+        }
+        if let Some(n) = self.budget_concurrency {
+            c.concurrency = n;
+            c.heavy_concurrency = n.min(SUB_CONCURRENCY);
+        }
+        if let Some(t) = self.budget_lease_ttl {
+            c.lease_ttl = t;
+        }
+        c.daily_credits = self.daily_credits;
+        Ok(b.budget(c))
+    }
+
+    #[cfg(not(feature = "redis"))]
+    fn with_budget(&self, _: crate::client::ClientBuilder, _: &str) -> Result<crate::client::ClientBuilder> {
+        Err(Error::config("budget", "this build of zcrm-extid has no Redis support (cargo feature `redis`)"))
     }
 }
 
@@ -303,6 +349,9 @@ pub struct BulkSettings {
     pub adaptive: Option<bool>,
     /// Least time between progress reports.
     pub progress_interval: Option<Duration>,
+    /// Credits to leave to the org's other integrations: a number (`500`) or a share of the day's allowance
+    /// (`10%`); needs a shared budget (see [`BulkOptions::reserve`]).
+    pub reserve: Option<String>,
 }
 
 impl BulkSettings {
@@ -324,6 +373,7 @@ impl BulkSettings {
             window: self.window.unwrap_or(defaults.window.max(batch_size)),
             adaptive: self.adaptive.unwrap_or(defaults.adaptive),
             progress_interval: self.progress_interval.unwrap_or(defaults.progress_interval),
+            reserve: self.reserve.as_deref().map(str::parse).transpose()?,
             ..defaults
         };
         options.validate()?;

@@ -11,6 +11,7 @@
 //! | `INVALID_DATA` with `resource_path_index` 0 or 2 | the module or related list is wrong (index 1, the parent, concerns one group only) |
 //! | 429 with `X-API-CREDITS-REMAINING: 0` | the day's credits are spent |
 //! | the client's configuration (`INVALID_CONFIG`) | nothing will change it mid-job |
+//! | the shared budget's Redis failing (`BUDGET_UNAVAILABLE`, `BUDGET_AUTH`) | calls would run unguarded by the org-wide limits |
 //!
 //! The token throttle (`Access Denied`) is not among them: it passes, so the job waits (see
 //! [`crate::auth`]). Per-record errors inside a `data` array never trip it.
@@ -24,7 +25,8 @@ use crate::error::Error;
 pub fn stops_the_job(error: &Error, credits_remaining: Option<u64>) -> bool {
     match error {
         Error::Auth { code, .. } => *code != ErrorCode::OauthThrottled,
-        Error::InvalidConfig { .. } | Error::ApiDomainMismatch { .. } => true,
+        // Redis of the shared budget failing (or refusing us): going on would run unguarded (see `crate::budget`).
+        Error::InvalidConfig { .. } | Error::ApiDomainMismatch { .. } | Error::Budget { .. } => true,
         Error::Api { status, code, details, .. } => {
             if *status == 429 || *code == ErrorCode::TooManyRequests {
                 return credits_remaining == Some(0);

@@ -38,6 +38,16 @@ fn invalid(row: usize, e: &InvalidInput) -> Outcome {
 /// The outcome of a row that was never sent because the job stopped: cancelled by the user, or stopped by
 /// the breaker (then the cause is named).
 fn not_attempted(row: usize, cause: Option<&Error>) -> Outcome {
+    if let Some(e @ Error::Budget { code: ErrorCode::CreditReserve, .. }) = cause {
+        let mut details = Details::new();
+        details.insert("cause".into(), e.code().as_str().into());
+        return failure(
+            row,
+            ErrorCode::NotAttempted,
+            format!("not sent: the job stopped before the org's credit reserve ({}): {}", e.code(), e.message()),
+            details,
+        );
+    }
     match cause {
         None => failure(
             row,
@@ -74,10 +84,12 @@ struct Reader<'r, I> {
     done: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run<O: Operation>(
     client: &Client,
     op: &O,
     options: &BulkOptions,
+    reserve: Option<u64>,
     rows: &mut dyn Iterator<Item = (usize, Result<O::Input, InvalidInput>)>,
     on_outcome: &mut dyn FnMut(RowOutcome),
     on_progress: &mut dyn FnMut(&Progress),
@@ -92,6 +104,8 @@ pub(super) fn run<O: Operation>(
         budget: RetryBudget::new(options.retry_budget_ratio, options.retry_budget_reserve),
         halt: cancel.child(),
         tripped: Mutex::new(None),
+        reserve,
+        budget_stop: Mutex::new(None),
         counters: Counters::default(),
     };
     // Twice as many workers as slots: calls sleeping in backoff do not hold a slot, so others can go meanwhile.
@@ -212,7 +226,7 @@ pub(super) fn run<O: Operation>(
                 outstanding -= 1;
                 outstanding_rows -= finished.batch.items.len();
                 window.release(&finished.batch.group, finished.batch.items.iter().map(|i| i.key.as_str()));
-                let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let cause = stop_cause(&shared);
                 for o in outcomes_of(finished, cause.as_ref()) {
                     emit(o, &mut tally);
                 }
@@ -225,10 +239,30 @@ pub(super) fn run<O: Operation>(
             }
         }
         drop(job_tx);
-        let cause = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let cause = stop_cause(&shared);
         for (label, item) in window.drain() {
             let outcome = not_attempted(item.row, cause.as_ref());
             emit(RowOutcome { row: item.row, parent: label, key: Some(item.key), outcome, attempts: 0 }, &mut tally);
+        }
+        // The shared budget stopped the job (its credit reserve, or Redis failing): every row gets an outcome, the
+        // rows not read yet too, so the report says where the job stopped and why.
+        if let Some(cause @ Error::Budget { .. }) = &cause {
+            for (row, next) in &mut *reader.rows {
+                reader.next_seq += 1;
+                let o = match next.and_then(|input| op.check(row, input)) {
+                    Ok(data) => RowOutcome {
+                        row,
+                        parent: op.group_label(&data),
+                        key: Some(op.row_key(&data)),
+                        outcome: not_attempted(row, Some(cause)),
+                        attempts: 0,
+                    },
+                    Err(e) => {
+                        RowOutcome { row, parent: Arc::from(""), key: None, outcome: invalid(row, &e), attempts: 0 }
+                    }
+                };
+                emit(o, &mut tally);
+            }
         }
     });
     on_progress(&progress(&tally, reader.next_seq, &window, true));
@@ -249,7 +283,14 @@ pub(super) fn run<O: Operation>(
         min_concurrency: shared.slots.lowest(),
         cancelled: cancel.is_cancelled(),
         stopped: shared.tripped.into_inner().unwrap_or_else(|p| p.into_inner()),
+        budget_stop: shared.budget_stop.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
+}
+
+/// Why rows are not sent: the breaker's error, else the budget's stop.
+fn stop_cause<O: Operation>(shared: &Shared<'_, O>) -> Option<Error> {
+    let tripped = shared.tripped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    tripped.or_else(|| shared.budget_stop.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
 fn outcomes_of<R>(finished: Finished<R>, cause: Option<&Error>) -> Vec<RowOutcome> {

@@ -54,6 +54,11 @@
 //! spent: see [`breaker`]) stops the job at its first occurrence: calls in flight finish, rows read but not sent
 //! get `NOT_ATTEMPTED` naming the cause, and [`BulkSummary::stopped`] holds the error.
 //!
+//! **Shared budget.** With a budget ([`crate::budget`]), each attempt also holds a slot of the org-wide limit
+//! shared with other processes and is charged a credit. If the job's [`BulkOptions::reserve`] is reached, it
+//! stops cleanly ([`BulkSummary::budget_stop`]); if Redis fails, the breaker stops it (`BUDGET_UNAVAILABLE`). In
+//! both cases calls in flight finish and every row, read or not, gets an outcome.
+//!
 //! **Outcomes.** Every row read gets exactly one [`RowOutcome`], carrying its row index: Zoho's success or
 //! per-record error, the error that ended its call after retries, `INVALID_INPUT` for a row that failed
 //! validation (the job goes on), `CLIENT_PANIC` if building or sending its call panicked (a bug; the job goes
@@ -210,6 +215,10 @@ pub struct BulkOptions {
     pub progress_interval: Duration,
     /// How many rows the input holds, if known: progress then reports an ETA.
     pub expected_rows: Option<u64>,
+    /// Credits to leave to the org's other integrations (needs a shared budget, [`crate::budget`]): the job
+    /// stops scheduling calls before fewer would be left, and reports the rows it did not send as
+    /// `NOT_ATTEMPTED` with the cause `CREDIT_RESERVE` ([`BulkSummary::budget_stop`]). Default none.
+    pub reserve: Option<crate::budget::Reserve>,
 }
 
 impl Default for BulkOptions {
@@ -223,6 +232,7 @@ impl Default for BulkOptions {
             retry_budget_reserve: 100,
             progress_interval: Duration::from_millis(200),
             expected_rows: None,
+            reserve: None,
         }
     }
 }
@@ -332,6 +342,10 @@ pub struct BulkSummary {
     pub cancelled: bool,
     /// The error that stopped the job (the circuit breaker), if one did: see [`breaker`].
     pub stopped: Option<Error>,
+    /// Why the shared budget stopped the job cleanly, if it did: the credit reserve was reached
+    /// (`CREDIT_RESERVE`). Every row has an outcome (the rows not sent are `NOT_ATTEMPTED`); not a failure of the
+    /// job as [`BulkSummary::stopped`] is.
+    pub budget_stop: Option<Error>,
 }
 
 /// Per-row outcomes (sorted by row) and totals.
@@ -365,7 +379,17 @@ impl Client {
         I: IntoIterator<Item = (usize, Result<O::Input, InvalidInput>)>,
     {
         options.validate()?;
-        Ok(engine::run(self, op, options, &mut rows.into_iter(), on_outcome, on_progress, cancel))
+        let reserve = match (&options.reserve, self.call_gate()) {
+            (None, _) => None,
+            (Some(r), Some(gate)) => Some(gate.reserve_credits(r)?),
+            (Some(_), None) => {
+                return Err(Error::InvalidConfig {
+                    setting: "reserve".into(),
+                    message: "a credit reserve needs a shared budget (budget=redis://...)".into(),
+                });
+            }
+        };
+        Ok(engine::run(self, op, options, reserve, &mut rows.into_iter(), on_outcome, on_progress, cancel))
     }
 
     /// Links related records: [`Client::run_bulk`] of [`Link`] over `rows`, numbered 0, 1, 2, ... in input

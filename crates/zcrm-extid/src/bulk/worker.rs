@@ -32,6 +32,10 @@ pub(super) struct Shared<'a, O: Operation> {
     pub halt: Cancel,
     /// The error that tripped the breaker, if it did.
     pub tripped: Mutex<Option<Error>>,
+    /// Credits the job leaves to the org ([`crate::budget`]), if it has a reserve.
+    pub reserve: Option<u64>,
+    /// Why the shared budget stopped the job cleanly (its credit reserve), if it did.
+    pub budget_stop: Mutex<Option<Error>>,
     pub counters: Counters,
 }
 
@@ -73,6 +77,12 @@ impl<O: Operation> Shared<'_, O> {
             *slot = Some(error.clone());
         }
         drop(slot);
+        self.halt.cancel();
+    }
+
+    /// Stops the job cleanly for the shared budget (the credit reserve): not a failure of the job.
+    fn stop_for_budget(&self, error: &Error) {
+        self.budget_stop.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
         self.halt.cancel();
     }
 }
@@ -146,14 +156,32 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
                 None => Sendout::NotSent,
             };
         }
+        // The org-wide limits shared with other processes (a free pass without a budget).
+        let pass = match shared.client.enter(call, shared.reserve, &shared.halt) {
+            Ok(pass) => pass,
+            Err(e) => {
+                shared.slots.release(false);
+                match e.code() {
+                    ErrorCode::CreditReserve => shared.stop_for_budget(&e),
+                    ErrorCode::Cancelled => {}
+                    _ => shared.trip(&e),
+                }
+                return match last {
+                    Some(e) => Sendout::Failed(e, calls),
+                    None => Sendout::NotSent,
+                };
+            }
+        };
         let mut held = Held { slots: &shared.slots, on_wire: &c.on_wire, rows, rate_limited: false };
         c.on_wire.fetch_add(rows, Ordering::Relaxed);
         if calls == 0 {
             c.sent.fetch_add(rows, Ordering::Relaxed);
         }
         let result = shared.client.send_once(call);
-        // A refusal by the token endpoint never reached the API: it is not a call.
-        if !matches!(&result, Err(f) if f.error.kind() == crate::error::ErrorKind::Auth) {
+        pass.finish(matches!(&result, Err(f) if is_rate_limited(&f.error)));
+        // A refusal by the token endpoint (or the shared budget) never reached the API: it is not a call.
+        if !matches!(&result, Err(f) if f.error.kind() == crate::error::ErrorKind::Auth || matches!(f.error, Error::Budget { .. }))
+        {
             calls += 1;
             c.calls.fetch_add(1, Ordering::Relaxed);
         }
