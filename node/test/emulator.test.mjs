@@ -66,6 +66,13 @@ test('after stop() the emulator refuses calls, and methods throw', async (t) => 
   const client = staticClient(emu, { maxRetries: 0 })
   emu.stop()
   emu.stop()
-  assert.throws(() => emu.stats(), { code: 'INVALID_INPUT', argument: 'emulator' })
+  for (const call of [() => emu.stats(), () => emu.state(), () => emu.baseUrl, () => emu.client()]) {
+    assert.throws(call, (e) => {
+      assert.equal(e.code, 'ERR_INVALID_STATE')
+      assert.match(e.message, /^Emulator\.\w+\(\): this emulator was stopped \(stop\(\) was called\); start another/)
+      return true
+    })
+  }
+  assert.throws(() => emu.state(), { message: /^Emulator\.state\(\)/ }, 'the message names the method')
   assert.equal((await rejection(client.updateRelated(link))).code, 'TRANSPORT')
 })
