@@ -17,21 +17,30 @@ refresh, error classification) lives there; calls release the GIL.
         print(outcome.index, outcome.code, outcome.id)
 
 Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
-:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
-``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
-:mod:`zcrm_extid.testing`.
+:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many` (a report, or
+``on_outcome`` as outcomes come) and :meth:`Client.iter_link_many` (an iterator of outcomes as they come).
+asyncio: :class:`zcrm_extid.aio.AsyncClient` (the same methods as awaitables, cancelled with their task).
+Offline: :func:`prepare_update_related`, ``PreparedRequest.to_curl()``, :func:`parse_outcomes`,
+:func:`parse_related`. Errors: :mod:`zcrm_extid.exceptions`. Setting values: :mod:`zcrm_extid.types`. A local
+emulator and a pytest fixture: :mod:`zcrm_extid.testing`.
+
+**Pickling** (for a ``multiprocessing`` pool of workers): a client made by :meth:`Client.from_env` pickles as
+that call (its non-secret settings); each process reads the credentials from its own environment, so no secret
+is ever in the pickle. Any other client raises ``TypeError`` when pickled: make it with ``from_env``, or create
+one per process (a ``Pool`` initializer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import exceptions
+from . import exceptions, types
 from ._native import (
     BulkReport,
     BulkSummary,
     Client,
     Outcome,
+    OutcomeStream,
     PageInfo,
     PreparedRequest,
     Progress,
@@ -40,8 +49,14 @@ from ._native import (
     RelatedRow,
     RowOutcome,
     UpdateResult,
+    error_codes,
+    error_from_code,
+    parse_outcomes,
+    parse_related,
     prepare_update_related,
+    settings_choices,
 )
+from ._native import __version__ as __version__
 from .exceptions import (
     ApiError,
     AuthError,
@@ -63,6 +78,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidInputError",
     "Outcome",
+    "OutcomeStream",
     "PageInfo",
     "PreparedRequest",
     "Progress",
@@ -75,8 +91,15 @@ __all__ = [
     "UnexpectedResponseError",
     "UpdateResult",
     "ZcrmError",
+    "__version__",
+    "error_codes",
+    "error_from_code",
     "exceptions",
+    "parse_outcomes",
+    "parse_related",
     "prepare_update_related",
+    "settings_choices",
+    "types",
 ]
 
 
