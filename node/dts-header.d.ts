@@ -2,52 +2,78 @@
 /* eslint-disable */
 
 // ---- Hand-written part (node/dts-header.d.ts, prepended by `napi build` through package.json
-// `napi.dtsHeaderFile`): what #[napi] cannot declare. `ZcrmError` is a real subclass of `Error`, created by the
-// addon when it loads (bindings/node/src/zcrm_error.js): its fields are declared here and merge into the
-// generated (placeholder) class declaration. `JsonValue` is recursive. `RelatedIterator`'s
-// `[Symbol.asyncIterator]` (a well-known symbol #[napi] cannot name) is declared here too. Everything below the
-// marker line is generated from the Rust source.
+// `napi.dtsHeaderFile`): only what #[napi] cannot declare. The error codes, kinds and categories are not here:
+// they are generated from the core's tables (ErrorCode, ErrorKind, ErrorCategory below the marker line).
+// `ZcrmError` is a real subclass of `Error`, created by the addon when it loads (bindings/node/src/glue.js): its
+// fields are declared here and merge into the generated (placeholder) class declaration. Nothing here needs
+// @types/node or the DOM library: `AbortSignalLike` is what the addon reads of an `AbortSignal`.
 
-/** Any JSON value: records, `details`, emulator state and faults. */
+/** Any JSON value: `details`, emulator state and faults, rows read back. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
-/** The category of a `ZcrmError` (the core's `ErrorKind`). */
-export type ErrorKind =
-  | 'InvalidInput'
-  | 'InvalidConfig'
-  | 'Api'
-  | 'Auth'
-  | 'Transport'
-  | 'Timeout'
-  | 'UnexpectedResponse'
-  | 'Cancelled'
-  | 'Internal'
+/** A value sent as JSON (`undefined`: the field is left out, as `JSON.stringify` does). */
+export type JsonInput =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly JsonInput[]
+  | { readonly [key: string]: JsonInput }
+
+/**
+ * A row or record: any object type whose fields are JSON values, interfaces and optional fields included
+ * (`interface Pair { contact: string; role?: string }` is one); a function-valued field is refused. Methods
+ * taking rows constrain them as `R extends object & JsonRow<R>` (a string is not a row).
+ */
+export type JsonRow<R> = { [K in keyof R]: R[K] extends (...args: never[]) => unknown ? never : JsonInput }
+
+/** What the addon reads of an `AbortSignal` (Node's, or any with the same shape). */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/** `us`, `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa` (a test checks this list against the core's). */
+export type DataCenter = 'us' | 'eu' | 'in' | 'au' | 'jp' | 'cn' | 'ca' | 'sa'
+/** `production`, `sandbox` or `developer` (checked against the core's list). */
+export type Environment = 'production' | 'sandbox' | 'developer'
+/** The API versions (checked against the core's list). */
+export type ApiVersion = 'v2' | 'v2.1' | 'v3' | 'v4' | 'v5' | 'v6' | 'v7' | 'v8'
+/** Zoho CRM editions, for their concurrency limits (checked against the core's list). */
+export type Edition = 'free' | 'standard' | 'professional' | 'enterprise' | 'ultimate'
+
+/** The former name of `UpdateResult`. */
+export type UpdateResponse = UpdateResult
 
 /**
  * The fields of every `ZcrmError` (merged into the generated `class ZcrmError` below): a real subclass of
- * `Error`, so `instanceof ZcrmError` and `instanceof Error` both hold.
+ * `Error`, so `instanceof ZcrmError` and `instanceof Error` both hold. A rejected Promise's error carries the
+ * stack of the code that made the call. An aborted call rejects with a `ZcrmError` named `AbortError` (code
+ * `CANCELLED`, `cause` the signal's reason); a stopped bulk job's error has the `report`.
  */
 export interface ZcrmError extends Error {
-  /**
-   * Stable code: Zoho's (`MANDATORY_NOT_FOUND`, `INVALID_DATA`, `OAUTH_SCOPE_MISMATCH`, `INVALID_TOKEN`, ...,
-   * unknown codes verbatim) or the client's own (`INVALID_INPUT`, `INVALID_CONFIG`, `TRANSPORT`, `TIMEOUT`,
-   * `UNEXPECTED_RESPONSE`, `OAUTH_INVALID_CLIENT`, `OAUTH_INVALID_CODE`, `OAUTH_THROTTLED`, `OAUTH_ERROR`,
-   * `NO_CONTENT`, `CANCELLED`, `CLIENT_PANIC`).
-   */
-  code: string
-  /** The category. */
+  /** Stable code: one of `ErrorCode` (Zoho's or the client's own), or a code Zoho added later, verbatim. */
+  code: ErrorCode | (string & {})
+  /** Which part of the client failed. */
   kind: ErrorKind
+  /** What kind of failure it is (from the code; for an unknown code, from the HTTP status). */
+  category: ErrorCategory
+  /** Whether sending the same call again, after a wait, may succeed. */
+  retryable: boolean
   /** The HTTP status, when a response was received. */
   status?: number
   /** Zoho's `details` (`api_name`, `json_path`, `resource_path_index`, ...); `{}` when none. */
   details: Record<string, JsonValue>
   /** What the client knows that Zoho did not say (e.g. the scopes an `OAUTH_SCOPE_MISMATCH` call needs). */
   hint?: string
-  /** `InvalidInput`: the argument at fault (`module`, `parent.value`, `data`, `row`, ...). */
+  /** `InvalidInput`: the argument at fault (`module`, `parent.value`, `data`, `row`, `options`, ...). */
   argument?: string
   /** `InvalidInput`: the 0-based index of the record (or row) at fault. */
   index?: number
-  /** `InvalidInput`: the field at fault. */
+  /** `InvalidInput`: the field (or option key) at fault. */
   field?: string
   /** `InvalidInput`: `argument[index].field`, e.g. `data[3].External_Deal_ID`. */
   location?: string
@@ -65,6 +91,10 @@ export interface ZcrmError extends Error {
   contentType?: string
   /** `UnexpectedResponse`: the first 512 bytes of the body. */
   bodyPrefix?: string
+  /** `AbortError`: the signal's reason; `Transport` / `Timeout`: the I/O error underneath (`kind`, `errno`). */
+  cause?: unknown
+  /** A stopped bulk job (aborted, timed out, or stopped by the circuit breaker): every row read's outcome. */
+  report?: BulkReport
 }
 
 /**

@@ -2,52 +2,78 @@
 /* eslint-disable */
 
 // ---- Hand-written part (node/dts-header.d.ts, prepended by `napi build` through package.json
-// `napi.dtsHeaderFile`): what #[napi] cannot declare. `ZcrmError` is a real subclass of `Error`, created by the
-// addon when it loads (bindings/node/src/zcrm_error.js): its fields are declared here and merge into the
-// generated (placeholder) class declaration. `JsonValue` is recursive. `RelatedIterator`'s
-// `[Symbol.asyncIterator]` (a well-known symbol #[napi] cannot name) is declared here too. Everything below the
-// marker line is generated from the Rust source.
+// `napi.dtsHeaderFile`): only what #[napi] cannot declare. The error codes, kinds and categories are not here:
+// they are generated from the core's tables (ErrorCode, ErrorKind, ErrorCategory below the marker line).
+// `ZcrmError` is a real subclass of `Error`, created by the addon when it loads (bindings/node/src/glue.js): its
+// fields are declared here and merge into the generated (placeholder) class declaration. Nothing here needs
+// @types/node or the DOM library: `AbortSignalLike` is what the addon reads of an `AbortSignal`.
 
-/** Any JSON value: records, `details`, emulator state and faults. */
+/** Any JSON value: `details`, emulator state and faults, rows read back. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
-/** The category of a `ZcrmError` (the core's `ErrorKind`). */
-export type ErrorKind =
-  | 'InvalidInput'
-  | 'InvalidConfig'
-  | 'Api'
-  | 'Auth'
-  | 'Transport'
-  | 'Timeout'
-  | 'UnexpectedResponse'
-  | 'Cancelled'
-  | 'Internal'
+/** A value sent as JSON (`undefined`: the field is left out, as `JSON.stringify` does). */
+export type JsonInput =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly JsonInput[]
+  | { readonly [key: string]: JsonInput }
+
+/**
+ * A row or record: any object type whose fields are JSON values, interfaces and optional fields included
+ * (`interface Pair { contact: string; role?: string }` is one); a function-valued field is refused. Methods
+ * taking rows constrain them as `R extends object & JsonRow<R>` (a string is not a row).
+ */
+export type JsonRow<R> = { [K in keyof R]: R[K] extends (...args: never[]) => unknown ? never : JsonInput }
+
+/** What the addon reads of an `AbortSignal` (Node's, or any with the same shape). */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/** `us`, `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa` (a test checks this list against the core's). */
+export type DataCenter = 'us' | 'eu' | 'in' | 'au' | 'jp' | 'cn' | 'ca' | 'sa'
+/** `production`, `sandbox` or `developer` (checked against the core's list). */
+export type Environment = 'production' | 'sandbox' | 'developer'
+/** The API versions (checked against the core's list). */
+export type ApiVersion = 'v2' | 'v2.1' | 'v3' | 'v4' | 'v5' | 'v6' | 'v7' | 'v8'
+/** Zoho CRM editions, for their concurrency limits (checked against the core's list). */
+export type Edition = 'free' | 'standard' | 'professional' | 'enterprise' | 'ultimate'
+
+/** The former name of `UpdateResult`. */
+export type UpdateResponse = UpdateResult
 
 /**
  * The fields of every `ZcrmError` (merged into the generated `class ZcrmError` below): a real subclass of
- * `Error`, so `instanceof ZcrmError` and `instanceof Error` both hold.
+ * `Error`, so `instanceof ZcrmError` and `instanceof Error` both hold. A rejected Promise's error carries the
+ * stack of the code that made the call. An aborted call rejects with a `ZcrmError` named `AbortError` (code
+ * `CANCELLED`, `cause` the signal's reason); a stopped bulk job's error has the `report`.
  */
 export interface ZcrmError extends Error {
-  /**
-   * Stable code: Zoho's (`MANDATORY_NOT_FOUND`, `INVALID_DATA`, `OAUTH_SCOPE_MISMATCH`, `INVALID_TOKEN`, ...,
-   * unknown codes verbatim) or the client's own (`INVALID_INPUT`, `INVALID_CONFIG`, `TRANSPORT`, `TIMEOUT`,
-   * `UNEXPECTED_RESPONSE`, `OAUTH_INVALID_CLIENT`, `OAUTH_INVALID_CODE`, `OAUTH_THROTTLED`, `OAUTH_ERROR`,
-   * `NO_CONTENT`, `CANCELLED`, `CLIENT_PANIC`).
-   */
-  code: string
-  /** The category. */
+  /** Stable code: one of `ErrorCode` (Zoho's or the client's own), or a code Zoho added later, verbatim. */
+  code: ErrorCode | (string & {})
+  /** Which part of the client failed. */
   kind: ErrorKind
+  /** What kind of failure it is (from the code; for an unknown code, from the HTTP status). */
+  category: ErrorCategory
+  /** Whether sending the same call again, after a wait, may succeed. */
+  retryable: boolean
   /** The HTTP status, when a response was received. */
   status?: number
   /** Zoho's `details` (`api_name`, `json_path`, `resource_path_index`, ...); `{}` when none. */
   details: Record<string, JsonValue>
   /** What the client knows that Zoho did not say (e.g. the scopes an `OAUTH_SCOPE_MISMATCH` call needs). */
   hint?: string
-  /** `InvalidInput`: the argument at fault (`module`, `parent.value`, `data`, `row`, ...). */
+  /** `InvalidInput`: the argument at fault (`module`, `parent.value`, `data`, `row`, `options`, ...). */
   argument?: string
   /** `InvalidInput`: the 0-based index of the record (or row) at fault. */
   index?: number
-  /** `InvalidInput`: the field at fault. */
+  /** `InvalidInput`: the field (or option key) at fault. */
   field?: string
   /** `InvalidInput`: `argument[index].field`, e.g. `data[3].External_Deal_ID`. */
   location?: string
@@ -65,6 +91,10 @@ export interface ZcrmError extends Error {
   contentType?: string
   /** `UnexpectedResponse`: the first 512 bytes of the body. */
   bodyPrefix?: string
+  /** `AbortError`: the signal's reason; `Transport` / `Timeout`: the I/O error underneath (`kind`, `errno`). */
+  cause?: unknown
+  /** A stopped bulk job (aborted, timed out, or stopped by the circuit breaker): every row read's outcome. */
+  report?: BulkReport
 }
 
 /**
@@ -74,23 +104,6 @@ export interface ZcrmError extends Error {
 export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
-/** The operations of `prepareRecords`. */
-export type RecordsOperation = 'get' | 'insert' | 'update' | 'upsert' | 'delete' | 'search'
-/** `getRecords` / `recordPages`: `ids` a string (one record), an array (`?ids=`), or absent (the whole module). */
-export type GetRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'ids' | 'fields' | 'page' | 'perPage' | 'pageToken'>
-/** `insertRecords`. */
-export type InsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'externalFields'> & Required<Pick<RecordsCallArgs, 'records'>>
-/** `updateRecords`: `id` addresses the one record; without it each record carries its `key` (or `id`). */
-export type UpdateRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'id' | 'externalFields'> &
-  Required<Pick<RecordsCallArgs, 'records'>>
-/** `upsertRecords`. */
-export type UpsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'duplicateCheckFields' | 'externalFields'> &
-  Required<Pick<RecordsCallArgs, 'records'>>
-/** `deleteRecords`. */
-export type DeleteRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key'> & Required<Pick<RecordsCallArgs, 'ids'>>
-/** `searchRecords`. */
-export type SearchRecordsArgs = Pick<RecordsCallArgs, 'module' | 'fields' | 'page' | 'perPage'> &
-  Required<Pick<RecordsCallArgs, 'key' | 'values'>>
 
 // ---- Generated from bindings/node/src by napi-rs:
 
@@ -106,90 +119,66 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * A Zoho CRM client for the external-ID related-records API. Create one and share it: concurrent calls share
  * its connections and its token (refreshed once, ahead of expiry, for all of them). Its secrets stay in
  * native memory: `util.inspect(client)` and `JSON.stringify(client)` show only where it sends calls.
+ *
+ * Every method that does I/O returns a Promise and runs on the addon's own threads (never libuv's pool); its
+ * last argument takes `{ signal, timeoutMs }`.
  */
 export declare class Client {
   /**
    * A client from credentials (a ready access token, or the refresh-token grant) and optional settings.
-   * Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable option.
+   * Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable setting, `INVALID_INPUT` for an unknown
+   * key.
    */
   constructor(options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig)
   /**
    * A client from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
-   * `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`.
+   * `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`;
+   * `overrides` (settings, never credentials) win over the environment.
    */
-  static fromEnv(): Client
+  static fromEnv(overrides?: ClientConfig): Client
   /** Where API calls go (until a token reply names another Zoho API domain). */
   get baseUrl(): string
   /** The API version in every path, e.g. `v5`. */
   get apiVersion(): string
   /**
-   * Links related records: one call (with retries and one token refresh on a 401), run off the JS thread.
-   * Resolves to one outcome per record in input order (a 207 is a normal result); rejects with a `ZcrmError`
-   * when the call as a whole failed, or, before anything is sent, when an argument is invalid.
+   * Links related records: one call (with retries and one token refresh on a 401). Resolves to one outcome
+   * per record in input order (a 207 is a normal result); rejects with a `ZcrmError` when the call as a
+   * whole failed, or, before anything is sent, when an argument is invalid.
    */
-  updateRelated(args: UpdateRelatedArgs): Promise<UpdateResponse>
+  updateRelated<R extends object & JsonRow<R>>(args: UpdateRelatedArgs & { records: ReadonlyArray<R> }, options?: CallOptions): Promise<UpdateResult>
   /** The HTTP request `updateRelated(args)` would send, without sending it or fetching a token. */
   prepareUpdateRelated(args: UpdateRelatedArgs): PreparedRequest
   /**
-   * Links many rows (plain objects, one related record each, any parents, any order) at the API's limit:
-   * grouped by parent into calls of up to 100 records, bounded adaptive concurrency, retries. The rows are
-   * read into the job once, on the JS thread, when this is called; a row that cannot be used gets its own
-   * `INVALID_INPUT` outcome. The job runs off the JS thread; resolves to one outcome per row read, in input
-   * order, and the totals. Rejects only for unusable options.
+   * Links many rows (objects, one related record each, any parents, any order) at the API's limit: grouped
+   * by parent into calls of up to 100 records, bounded adaptive concurrency, retries. `rows` is any
+   * `Iterable` or `AsyncIterable` (an Array, a generator, a `Readable` in object mode, a csv-parse parser),
+   * read only as the job has room (backpressure: memory stays within the job's window). A row that cannot
+   * be used gets its own `INVALID_INPUT` outcome. Resolves to one outcome per row read, sorted by row, and
+   * the totals; rejects with the report attached (`error.report`) when stopped (see `LinkManyOptions`).
    */
-  linkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
+  linkMany<R extends object & JsonRow<R>>(rows: Iterable<R> | AsyncIterable<R>, options: LinkManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
   /**
-   * Reads records (one page): `ids` a string (`GET {module}/{value}`), an array (`?ids=`), or absent (the
-   * whole module, page by page; `fields` required). No match is an empty page.
-   */
-  getRecords(args: GetRecordsArgs): Promise<RecordsPage>
-  /** The pages of a read, fetched as `next()` is awaited. Throws a `ZcrmError` for invalid arguments. */
-  recordPages(args: GetRecordsArgs): RecordPager
-  /**
-   * Inserts records (`POST {module}`); lookups written as external references (declared in
-   * `externalFields`) get their `X-EXTERNAL` pairs derived. Not retried after a lost answer.
-   */
-  insertRecords(args: InsertRecordsArgs): Promise<RecordsResponse>
-  /**
-   * Updates records: with `id`, the one record it addresses; else each by its `key` field (or `id`). A record
-   * changing the field that addresses it is refused before sending (Zoho's NOT_ALLOWED).
-   */
-  updateRecords(args: UpdateRecordsArgs): Promise<RecordsResponse>
-  /** Inserts or updates records (`POST {module}/upsert`); each outcome has `action` and `duplicateField`. */
-  upsertRecords(args: UpsertRecordsArgs): Promise<RecordsResponse>
-  /** Deletes records: `ids` a string (one record) or an array (at most 100). */
-  deleteRecords(args: DeleteRecordsArgs): Promise<RecordsResponse>
-  /**
-   * Searches records by the external field `key` (one value: `equals`; several: `in`), values escaped as
-   * Zoho requires. Needs the `ZohoSearch.securesearch.READ` scope.
-   */
-  searchRecords(args: SearchRecordsArgs): Promise<RecordsPage>
-  /**
-   * The HTTP request of a records call (`operation`: `get`, `insert`, `update`, `upsert`, `delete`,
-   * `search`), without sending it or fetching a token.
-   */
-  prepareRecords(operation: RecordsOperation, args: RecordsCallArgs): PreparedRequest
-  /**
-   * Reads related records in one call, off the JS thread: one page of the list, or one related record with
-   * `related`. Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
+   * Reads related records in one call: one page of the list, or one related record with `related`.
+   * Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
    * `ZcrmError` (code `INVALID_INPUT` before anything is sent, e.g. `fields` missing on v5+).
    */
-  getRelated(args: GetRelatedArgs): Promise<RelatedResult>
+  getRelated(args: GetRelatedArgs, options?: CallOptions): Promise<RelatedResult>
   /**
    * Every related record, page after page (page tokens on v7/v8, page numbers before), one page in memory:
-   * `for await (const row of client.iterRelated(args))`. Pages are fetched on libuv workers. Throws a
-   * `ZcrmError` for invalid arguments (before anything is sent); an error while paging rejects `next()`.
+   * `for await (const row of client.iterRelated(args))`. Throws a `ZcrmError` for invalid arguments (before
+   * anything is sent); an error while paging rejects `next()`. `options.signal` aborts the iteration (the
+   * pending `next()` rejects with an `AbortError`); `options.timeoutMs` limits each page's fetch.
    */
-  iterRelated(args: GetRelatedArgs): RelatedIterator
+  iterRelated(args: GetRelatedArgs, options?: CallOptions): RelatedIterator
   /** The HTTP request `getRelated(args)` would send (after the version rules), without sending it. */
   prepareGetRelated(args: GetRelatedArgs): PreparedRequest
   /**
-   * Unlinks related records in one call, off the JS thread: one value in the path, several (up to 100) in
-   * `ids`. Resolves to one outcome per value in input order (a 207 is a normal result).
+   * Unlinks related records in one call: one value in the path, several (up to 100) in `ids`. Resolves to
+   * one outcome per value in input order (a 207 is a normal result).
    */
-  deleteRelated(args: DeleteRelatedArgs): Promise<UpdateResponse>
+  deleteRelated(args: DeleteRelatedArgs, options?: CallOptions): Promise<UpdateResult>
   /** The HTTP request `deleteRelated(args)` would send, without sending it. */
   prepareDeleteRelated(args: DeleteRelatedArgs): PreparedRequest
 }
@@ -225,22 +214,31 @@ export declare class Emulator {
   reset(): void
   /** Adds records to `module` (all or nothing); returns their ids. */
   insertRecords(module: string, records: Array<Record<string, JsonValue>>): Array<string>
-  /** The records of `relatedModule` linked to `module`'s record `id`, with the relation fields. */
-  related(module: string, id: string, relatedModule: string): Array<RelatedRecord>
+  /** The records of `relatedModule` linked to `module`'s record `recordId`, with the relation fields. */
+  related(module: string, recordId: string, relatedModule: string): Array<RelatedRecord>
   /** The id of `module`'s record whose external field `field` holds `value`, or `null`. */
   findExternal(module: string, field: string, value: string): string | null
   /**
    * Adds a ready access token with `scopes` (e.g. `['ZohoCRM.modules.leads.ALL']`), expiring after
-   * `expiresInSecs` (never if absent).
+   * `expiresIn` seconds (never if absent).
    */
-  addAccessToken(token: string, scopes: Array<string>, expiresInSecs?: number | undefined | null): void
-  /** Stops the server (idempotent); other methods then throw. */
+  addAccessToken(token: string, scopes: Array<string>, expiresIn?: number | undefined | null): void
+  /**
+   * A `Client` wired to this emulator with the default seed's OAuth client (refresh-token grant);
+   * `overrides` (settings: `apiVersion`, `maxRetries`, `readTimeoutMs`, ...) win.
+   */
+  client(overrides?: ClientConfig): Client
+  /** Revokes a refresh token (refreshing then answers `invalid_code`); false if it was unknown. */
+  revokeRefreshToken(token: string): boolean
+  /** Adds a refresh token with `scopes` for a (new or existing) OAuth client. */
+  addRefreshToken(clientId: string, clientSecret: string, token: string, scopes: Array<string>): void
+  /** Stops the server (idempotent); other methods then throw `ERR_INVALID_STATE`. */
   stop(): void
 }
 
 /** A request ready for the wire, for inspection: the token is always shown as `Zoho-oauthtoken ***`. */
 export declare class PreparedRequest {
-  /** The HTTP method, `PUT`. */
+  /** The HTTP method. */
   get method(): string
   /** The full URL, path segments percent-encoded. */
   get url(): string
@@ -257,18 +255,9 @@ export declare class PreparedRequest {
   toJSON(): PreparedRequestJson
 }
 
-/** The pages of a read, fetched one by one: `for (let p; (p = await pager.next()); ) { ... }`. */
-export declare class RecordPager {
-  /**
-   * The next page, or `null` after the last one. Rejects with a `ZcrmError` when a page fails (the pager
-   * then ends).
-   */
-  next(): Promise<RecordsPage | null>
-}
-
 /**
  * Every related record of a read, as an async iterator (`for await ... of`). Rows of the page in memory are
- * handed out at once; the next page is fetched on a libuv worker. Await each `next()` before the next call.
+ * handed out at once; the next page is fetched on an addon thread. Await each `next()` before the next call.
  */
 export declare class RelatedIterator {
   /** The next row: `{ done: false, value }`, or `{ done: true }` after the last. */
@@ -283,7 +272,8 @@ export declare class RelatedIterator {
 
 /**
  * Every error zcrm-extid throws, or rejects a Promise with: a subclass of `Error` (so `instanceof ZcrmError` and
- * `instanceof Error` hold) with a stable `code`, its `kind`, the HTTP `status` and Zoho's `details`.
+ * `instanceof Error` hold) with a stable `code`, its `kind` and `category`, whether it is `retryable`, the HTTP
+ * `status` and Zoho's `details`.
  */
 export declare class ZcrmError {}
 
@@ -293,9 +283,9 @@ export interface AccessTokenCredentials {
   accessToken: string
 }
 
-/** What `linkMany` resolves to. */
+/** What a bulk job resolves to (and what `error.report` holds when it rejects). */
 export interface BulkReport {
-  /** One per row read, sorted by row. */
+  /** One per row read, sorted by row (empty with `keepOutcomes: false`). */
   outcomes: Array<RowOutcome>
   /** Totals. */
   summary: BulkSummary
@@ -305,13 +295,13 @@ export interface BulkReport {
 export interface BulkSummary {
   /** Rows read (after a cancellation, the rows after these were not read and have no outcome). */
   rows: number
-  /** Rows linked. */
+  /** Rows that succeeded. */
   succeeded: number
   /** Rows that failed (including invalid and not attempted). */
   failed: number
   /** ... of which failed validation (`INVALID_INPUT`). */
   invalid: number
-  /** ... of which were not sent because the job was cancelled (`NOT_ATTEMPTED`). */
+  /** ... of which were not sent because the job stopped (`NOT_ATTEMPTED`). */
   notAttempted: number
   /** HTTP calls made (including retries). */
   calls: number
@@ -329,20 +319,31 @@ export interface BulkSummary {
   throttleWaits: number
   /** The lowest concurrency the adaptive limit went down to. */
   minConcurrency: number
-  /** True if the job was cancelled. */
+  /** True if the job was cancelled (aborted, timed out, or stopped by a callback or the iterator). */
   cancelled: boolean
   /** The code of the error that stopped the job (circuit breaker), if one did. */
   stopped?: string
 }
 
+/** Per-call controls, the last argument of every Promise-returning method. */
+export interface CallOptions {
+  /** Aborts the call (or job): the Promise rejects with an `AbortError` (a `ZcrmError`, code `CANCELLED`). */
+  signal?: AbortSignalLike
+  /**
+   * Rejects with code `TIMEOUT` if the call (or job) has not finished after this many milliseconds,
+   * retries and backoff included; nothing more is sent after that.
+   */
+  timeoutMs?: number
+}
+
 /** Client configuration besides credentials (`new Client`, `prepareUpdateRelated`). */
 export interface ClientConfig {
   /** `us` (default), `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa`. */
-  dataCenter?: string
+  dataCenter?: DataCenter
   /** `production` (default), `sandbox` or `developer`. */
-  environment?: string
+  environment?: Environment
   /** `v2` ... `v8` (default `v5`). */
-  apiVersion?: string
+  apiVersion?: ApiVersion
   /** Send API calls here instead of the data centre's domain (`https`, or `http` on loopback: the emulator). */
   baseUrl?: string
   /** Refresh tokens here instead of the data centre's accounts server. */
@@ -358,20 +359,6 @@ export interface ClientConfig {
    * (`http://user:password@proxy:3128`); loopback never goes through a proxy.
    */
   proxy?: string
-  /**
-   * A shared budget on Redis (`redis://host:6379/0`, `rediss://` for TLS): one access token, concurrency
-   * limit and credit count for every process working on the org. Redis must answer when the client is built
-   * (unless `onRedisError: 'local'`).
-   */
-  budget?: string
-  /** The budget's key prefix naming the org (default: a hash of the client id and the data centre). */
-  budgetPrefix?: string
-  /** `'fail'` (default: stop, never run unguarded) or `'local'` (go on with this process's own limits). */
-  onRedisError?: 'fail' | 'local'
-  /** The org's concurrency limit the budget enforces (default 10). */
-  budgetConcurrency?: number
-  /** The org's daily credit allowance, if known (for a reserve in percent). */
-  dailyCredits?: number
 }
 
 /** What `JSON.stringify(client)` shows. */
@@ -424,7 +411,7 @@ export interface EmulatorOptions {
   /** Concurrent CRM API calls allowed; one more is answered 429. */
   concurrency?: number
   /** The concurrency limit of a Zoho edition: `free`, `standard`, `professional`, `enterprise`, `ultimate`. */
-  edition?: string
+  edition?: Edition
   /** API credits per day (one per call); unlimited if absent. */
   credits?: number
   /** Lifetime of the access tokens it mints, seconds. */
@@ -454,6 +441,31 @@ export interface EmulatorStats {
   /** Credits used. */
   creditsUsed: number
 }
+
+/**
+ * What kind of failure a `ZcrmError` is, whatever produced it (the core's `ErrorCategory`): what a program
+ * branches on (retry later? fix the data? fix the credentials?).
+ */
+export type ErrorCategory = 'invalid_input' | 'config' | 'auth' | 'permission' | 'not_found' | 'conflict' | 'rate_limited' | 'server' | 'network' | 'cancelled' | 'client'
+
+/** Every code the client knows (`error.code`; a code Zoho adds later is passed on verbatim). */
+export type ErrorCode = 'INVALID_DATA' | 'MANDATORY_NOT_FOUND' | 'INVALID_REQUEST_METHOD' | 'AUTHORIZATION_FAILED' | 'OAUTH_SCOPE_MISMATCH' | 'INVALID_MODULE' | 'NOT_SUPPORTED' | 'INVALID_URL_PATTERN' | 'NO_PERMISSION' | 'INTERNAL_ERROR' | 'REQUIRED_PARAM_MISSING' | 'UNABLE_TO_PARSE_DATA_TYPE' | 'LIMIT_EXCEEDED' | 'INVALID_TOKEN' | 'INVALID_OAUTHTOKEN' | 'AUTHENTICATION_FAILURE' | 'AUTHENTICATION_FAILED' | 'FEATURE_NOT_SUPPORTED' | 'DUPLICATE_DATA' | 'PATTERN_NOT_MATCHED' | 'LICENSE_LIMIT_EXCEEDED' | 'INVALID_HOST' | 'API_NOT_SUPPORTED' | 'TOO_MANY_REQUESTS' | 'NO_CONTENT' | 'CANNOT_BE_UPDATED' | 'NOT_ALLOWED' | 'ALREADY_MODIFIED' | 'INVALID_INPUT' | 'INVALID_CONFIG' | 'API_DOMAIN_MISMATCH' | 'TRANSPORT' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'OAUTH_INVALID_CODE' | 'OAUTH_INVALID_CLIENT' | 'OAUTH_THROTTLED' | 'OAUTH_ERROR' | 'NOT_ATTEMPTED' | 'CANCELLED' | 'CLIENT_PANIC'
+
+/** One known code and how the client classifies it. */
+export interface ErrorCodeInfo {
+  /** The code. */
+  code: ErrorCode
+  /** Its category. */
+  category: ErrorCategory
+  /** Whether sending the same call again, after a wait, may succeed. */
+  retryable: boolean
+}
+
+/** Every code the client knows, with its category and whether it is retryable (the core's table). */
+export declare function errorCodes(): Array<ErrorCodeInfo>
+
+/** Which part of the client failed (the core's `ErrorKind`). */
+export type ErrorKind = 'InvalidInput' | 'InvalidConfig' | 'Api' | 'Auth' | 'Transport' | 'Timeout' | 'UnexpectedResponse' | 'Cancelled' | 'Internal'
 
 /** One read of related records (`getRelated`, `iterRelated`, `prepareGetRelated`). */
 export interface GetRelatedArgs {
@@ -499,7 +511,7 @@ export interface JournalEntry {
   status: number
 }
 
-/** How `linkMany` reads rows and runs the job. */
+/** How `linkMany` reads rows and runs the job. An unknown key is an `INVALID_INPUT` naming it. */
 export interface LinkManyOptions {
   /**
    * The base module and how rows name the parent: `Module.Field`, e.g. `Contacts.External_Contact_ID`
@@ -523,35 +535,40 @@ export interface LinkManyOptions {
   extra?: 'ignore' | 'error'
   /** Most calls on the wire at once. */
   concurrency?: number
-  /** Zoho edition (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given. */
-  edition?: string
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: Edition
   /** Records per call, 1 to 100. */
   batchSize?: number
-  /** Most rows buffered for grouping by parent. */
+  /** Most rows buffered for grouping by parent (the rows read ahead of the calls: memory is bounded by it). */
   window?: number
   /** Lower the concurrency when Zoho answers 429 (default true). */
   adaptive?: boolean
   /** Least time between two progress reports, ms. */
   progressIntervalMs?: number
   /**
-   * Credits to leave to the org's other integrations (needs a client `budget`): a number (`500`) or a share of
-   * the day's allowance (`'10%'`). The job stops scheduling calls before it would eat into them; the rows it
-   * did not send are `NOT_ATTEMPTED` (cause `CREDIT_RESERVE`).
-   */
-  reserve?: number | string
-  /**
    * Called on the JS thread with the job's progress, at most every `progressIntervalMs` and once at the end,
-   * always before the Promise settles. If it throws, the job is cancelled and the Promise rejects with that
-   * exception.
+   * always before the Promise settles. If it throws, the job stops and the Promise rejects with what it
+   * threw (`error.report` attached when it is an object).
    */
   onProgress?: (progress: Progress) => void
   /**
-   * Cancels the job when aborted: no new calls are sent, calls in flight finish, and the Promise resolves
-   * with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`. (An error
-   * that would fail every call — wrong secret, revoked token, missing scope, unknown module, spent credits —
-   * stops the job the same way, and the Promise rejects with it, the report attached as `error.report`.)
+   * Called on the JS thread with each row's outcome as its call completes (completion order), all before the
+   * Promise settles. If it throws, the job stops as for `onProgress`.
    */
-  signal?: AbortSignal
+  onOutcome?: (outcome: RowOutcome) => void
+  /**
+   * Keep every outcome for the report (default true). With `false` the report's `outcomes` is empty and a
+   * job of any length holds only its window in memory (read the outcomes through `onOutcome`).
+   */
+  keepOutcomes?: boolean
+  /**
+   * Stops the job: no new calls are sent, calls in flight finish, rows read but not sent are
+   * `NOT_ATTEMPTED`; the Promise then rejects with an `AbortError` (a `ZcrmError`, code `CANCELLED`) whose
+   * `report` holds every row's outcome. Already aborted: rejects at once, nothing is read.
+   */
+  signal?: AbortSignalLike
+  /** Stops the job like `signal` after this many milliseconds, rejecting with code `TIMEOUT` and the report. */
+  timeoutMs?: number
 }
 
 /** The result for one input record. */
@@ -568,20 +585,8 @@ export interface Outcome {
   details: Record<string, JsonValue>
   /** The Zoho record id in `details.id` (for a success: the related record's id). Always a string. */
   id?: string
-}
-
-/** `info` of a page. */
-export interface PageInfo {
-  /** Records per page. */
-  perPage?: number
-  /** Records on this page. */
-  count?: number
-  /** This page's number. */
-  page?: number
-  /** Whether another page follows. */
-  moreRecords: boolean
-  /** The next page's token, when the server pages by token. */
-  nextPageToken?: string
+  /** For a failure: the HTTP status of the response that carried it. */
+  status?: number
 }
 
 /** The `info` of a list read. */
@@ -615,44 +620,35 @@ export interface ParentExternal {
  * one outcome per record in input order, or a thrown `ZcrmError` (Zoho's error object, `NO_CONTENT`, or
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
-export declare function parseOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): Array<Outcome>
-
-/**
- * Interprets the answer to a records write that sent `recordsSent` records (pure): one outcome per record,
- * or a thrown `ZcrmError`.
- */
-export declare function parseRecordOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): RecordsResponse
-
-/** Interprets the answer to a records read (pure): a page (a 204 is an empty one), or a thrown `ZcrmError`. */
-export declare function parseRecordsPage(status: number, contentType: string | undefined | null, body: string | Buffer): RecordsPage
+export declare function parseOutcomes(status: number, contentType: string | undefined | null, body: string | Uint8Array, recordsSent: number): Array<Outcome>
 
 /**
  * Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
  * `info`, an empty result for a 204, `notModified` for a 304, or a thrown `ZcrmError` (Zoho's error object, or
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
-export declare function parseRelated(status: number, contentType: string | undefined | null, body: string | Buffer): RelatedResult
+export declare function parseRelated(status: number, contentType: string | undefined | null, body: string | Uint8Array): RelatedResult
 
 /** What `JSON.stringify(preparedRequest)` shows. */
 export interface PreparedRequestJson {
-  /** `PUT`. */
+  /** `PUT`, `GET` or `DELETE`. */
   method: string
   /** The full URL, path segments percent-encoded. */
   url: string
   /** The headers in order (`Authorization` redacted). */
   headers: Array<[string, string]>
-  /** The body text (compact JSON). */
+  /** The body text (compact JSON; empty for a read). */
   body: string
 }
 
 /** Where the `prepareUpdateRelated` function builds the request for (no client needed). */
 export interface PrepareTarget {
   /** `us` (default), `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa`. */
-  dataCenter?: string
+  dataCenter?: DataCenter
   /** `production` (default), `sandbox` or `developer`. */
-  environment?: string
+  environment?: Environment
   /** `v2` ... `v8` (default `v5`). */
-  apiVersion?: string
+  apiVersion?: ApiVersion
   /** A base URL instead of the data centre's domain. */
   baseUrl?: string
   /** An access token: validated, and then shown as `Zoho-oauthtoken ***` in `headers` and `toCurl()`. */
@@ -688,7 +684,7 @@ export interface Progress {
   rowsPerSec: number
   /** Time since the start, ms. */
   elapsedMs: number
-  /** Rows in the input (the array's length). */
+  /** Rows in the input, when it says (an Array's length, a Set's size). */
   expectedRows?: number
   /** Time left at the current rate, ms. */
   etaMs?: number
@@ -702,84 +698,6 @@ export interface Progress {
   rateLimited: number
   /** The job is stopping (aborted, or stopped by the circuit breaker). */
   stopping: boolean
-}
-
-/** The result for one record of a records write. */
-export interface RecordOutcome {
-  /** The record's 0-based index in the input. */
-  index: number
-  /** True when the record succeeded. */
-  ok: boolean
-  /** `SUCCESS`, or the failure's code (`DUPLICATE_DATA`, `INVALID_DATA`, ...). */
-  code: string
-  /** Zoho's message (`record added`, `record updated`, ...). */
-  message: string
-  /** Zoho's details. */
-  details: Record<string, JsonValue>
-  /** The record's Zoho id (`details.id`). Always a string. */
-  id?: string
-  /** Upserts: `insert` or `update`. */
-  action?: 'insert' | 'update'
-  /** Upserts: the field whose value matched an existing record (absent for an insert). */
-  duplicateField?: string
-}
-
-/**
- * The arguments of every records call (each call takes some of them; see `GetRecordsArgs`, ...). A key a
- * call does not take is an `INVALID_INPUT` naming it.
- */
-export interface RecordsCallArgs {
-  /** The module, e.g. `Contacts`. */
-  module: string
-  /** insert, update, upsert: the records (at most 100). */
-  records?: Array<Record<string, JsonValue | Date>>
-  /**
-   * get, update, delete: the module's external field addressing the records (default: record ids);
-   * search: the external field searched.
-   */
-  key?: string
-  /** update: the one record's address (`PUT {module}/{id}`). */
-  id?: string
-  /** get, delete: one value (the single-record form) or several (`?ids=`). */
-  ids?: string | string[]
-  /** search: one value (`equals`) or several (`in`). */
-  values?: string | string[]
-  /** get, search: the fields to return. */
-  fields?: Array<string>
-  /** get, search: the page (from 1). */
-  page?: number
-  /** get, search: records per page (1 to 200). */
-  perPage?: number
-  /** get: a previous page's `nextPageToken`. */
-  pageToken?: string
-  /** insert, update, upsert: declared external fields, `Module.Field`. */
-  externalFields?: Array<string>
-  /** upsert: the duplicate-check fields, in order. */
-  duplicateCheckFields?: Array<string>
-}
-
-/** One page of records (a read or a search). No match is an empty page (Zoho's 204). */
-export interface RecordsPage {
-  /** The records, in the server's order (`id` always a string). */
-  records: Array<Record<string, JsonValue>>
-  /** `info`, absent for a single record. */
-  info?: PageInfo
-  /** Whether another page follows. */
-  moreRecords: boolean
-  /** `X-API-CREDITS-REMAINING`, if sent. */
-  creditsRemaining?: number
-}
-
-/** The result of a records write: one outcome per record (or `ids` value), in input order. */
-export interface RecordsResponse {
-  /** 200 or 201 (all succeeded), 207 (mixed) or 400 (all failed). */
-  status: number
-  /** One per input record, in input order. */
-  outcomes: Array<RecordOutcome>
-  /** `X-API-CREDITS-REMAINING`, sent by Zoho once half the day's credits are used. */
-  creditsRemaining?: number
-  /** True when every record succeeded. */
-  allSucceeded: boolean
 }
 
 /** Authenticate with the refresh-token grant (tokens are cached, shared and refreshed ahead of expiry). */
@@ -844,6 +762,20 @@ export interface RowOutcome {
   outcome: Outcome
 }
 
+/** One enumerated setting and the values it accepts. */
+export interface SettingChoices {
+  /** `data_center`, `environment`, `api_version` or `edition`. */
+  setting: string
+  /**
+   * Its values, as the core spells them (what the `DataCenter`, `Environment`, `ApiVersion` and `Edition`
+   * types list).
+   */
+  values: Array<string>
+}
+
+/** The values each enumerated setting accepts (the core's lists). */
+export declare function settingsChoices(): Array<SettingChoices>
+
 /** One "update related records" call. */
 export interface UpdateRelatedArgs {
   /** The base module, e.g. `Contacts`. */
@@ -852,8 +784,11 @@ export interface UpdateRelatedArgs {
   parent: string | ParentExternal
   /** The related list, e.g. `Deals`. */
   relatedList: string
-  /** The related records (at most 100), each keyed by `id` or by `relatedField`, plus relation fields. */
-  records: Array<Record<string, JsonValue>>
+  /**
+   * The related records (at most 100), each keyed by `id` or by `relatedField`, plus relation fields.
+   * Plain objects (interfaces with optional fields are fine: an `undefined` field is left out).
+   */
+  records: ReadonlyArray<object>
   /** The related module's external field keying the records; absent: keyed by `id`. */
   relatedField?: string
   /** The related module, when it differs from the related list's name. */
@@ -861,7 +796,7 @@ export interface UpdateRelatedArgs {
 }
 
 /** The result of one call: one outcome per input record, in input order (a 207 is a normal result). */
-export interface UpdateResponse {
+export interface UpdateResult {
   /** 200 (all succeeded), 207 (mixed) or 400 (all failed). */
   status: number
   /** One per input record, in input order. */
@@ -870,7 +805,11 @@ export interface UpdateResponse {
   creditsRemaining?: number
   /** True when every record succeeded. */
   allSucceeded: boolean
+  /** How many records succeeded. */
+  succeeded: number
+  /** How many records failed. */
+  failed: number
 }
 
-/** The version of the native addon. */
+/** The version of the native addon (the Cargo workspace's version, as the Python package's `__version__`). */
 export declare function version(): string

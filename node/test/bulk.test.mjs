@@ -1,4 +1,5 @@
 // linkMany: rows -> the core's bulk engine, with progress through a ThreadsafeFunction and an AbortSignal.
+// (Streaming inputs, onOutcome and memory bounds: streaming.test.mjs.)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
@@ -69,7 +70,7 @@ test('linkMany: every row one outcome (sorted by row), totals, progress before t
   assert.equal(progress.at(-1).inFlight, 0)
 })
 
-test('linkMany with an AbortSignal: in-flight calls finish, the rest are NOT_ATTEMPTED, cancelled is true', async (t) => {
+test('linkMany with an AbortSignal: in-flight calls finish, the rest are NOT_ATTEMPTED, an AbortError with the report', async (t) => {
   const emu = startEmulator(t, { latencyMs: 150 })
   seedMany(emu, 1, 300)
   const rows = Array.from({ length: 300 }, (_, i) => ({ External_Contact_ID: 'c0', External_Deal_ID: `d${i}` }))
@@ -84,8 +85,15 @@ test('linkMany with an AbortSignal: in-flight calls finish, the rest are NOT_ATT
     onProgress: () => reports++,
   })
   assert.equal(getEventListeners(controller.signal, 'abort').length, 1)
-  setTimeout(() => controller.abort(), 400)
-  const { outcomes, summary } = await pending
+  setTimeout(() => controller.abort(new Error('user pressed stop')), 400)
+  const e = await rejection(pending)
+  assert.ok(e instanceof zcrm.ZcrmError)
+  assert.equal(e.name, 'AbortError')
+  assert.equal(e.code, 'CANCELLED')
+  assert.equal(e.category, 'cancelled')
+  assert.equal(e.cause.message, 'user pressed stop', 'the cause is the signal\'s reason')
+  assert.match(e.message, /linkMany was aborted.*calls in flight finished/)
+  const { outcomes, summary } = e.report
   assert.equal(summary.cancelled, true)
   assert.equal(outcomes.length, summary.rows, 'every row read has an outcome')
   outcomes.forEach((o, i) => assert.equal(o.row, i))
@@ -103,13 +111,19 @@ test('linkMany with an AbortSignal: in-flight calls finish, the rest are NOT_ATT
   t.diagnostic(`cancelled after ${summary.succeeded} linked, ${summary.notAttempted} not attempted, of ${summary.rows} read`)
 })
 
-test('linkMany with an already aborted signal sends nothing', async (t) => {
+test('linkMany with an already aborted signal rejects at once and reads and sends nothing', async (t) => {
   const emu = startEmulator(t)
-  const rows = [{ External_Contact_ID: SEED.contactExt, External_Deal_ID: SEED.deal3Ext }]
-  const report = await staticClient(emu).linkMany(rows, { ...mapping, signal: AbortSignal.abort() })
-  assert.equal(report.summary.cancelled, true)
-  assert.equal(report.summary.calls, 0)
-  assert.equal(report.outcomes.length, report.summary.rows)
+  let read = 0
+  function* rows() {
+    read++
+    yield { External_Contact_ID: SEED.contactExt, External_Deal_ID: SEED.deal3Ext }
+  }
+  const e = await rejection(staticClient(emu).linkMany(rows(), { ...mapping, signal: AbortSignal.abort() }))
+  assert.equal(e.name, 'AbortError')
+  assert.equal(e.code, 'CANCELLED')
+  assert.match(e.message, /before it started: nothing was sent/)
+  assert.equal(e.cause.name, 'AbortError', 'the default reason of AbortSignal.abort()')
+  assert.equal(read, 0)
   assert.deepEqual(emu.journal(), [])
 })
 

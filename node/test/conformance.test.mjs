@@ -250,10 +250,10 @@ function checkResponse(c) {
 
 test('conformance: every file in tests/conformance is run here', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
-  // records_*.json run in records-conformance.test.mjs.
+  // records_*.json run in records-conformance.test.mjs; api.json (the names of both packages) in api-names.test.mjs.
   assert.deepEqual(
     files,
-    ['records_requests.json', 'records_responses.json', 'requests.json', 'responses.json'],
+    ['api.json', 'records_requests.json', 'records_responses.json', 'requests.json', 'responses.json'],
     'a new conformance file needs a runner',
   )
 })

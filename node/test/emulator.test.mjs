@@ -66,6 +66,44 @@ test('after stop() the emulator refuses calls, and methods throw', async (t) => 
   const client = staticClient(emu, { maxRetries: 0 })
   emu.stop()
   emu.stop()
-  assert.throws(() => emu.stats(), { code: 'INVALID_INPUT', argument: 'emulator' })
+  for (const call of [() => emu.stats(), () => emu.state(), () => emu.baseUrl, () => emu.client()]) {
+    assert.throws(call, (e) => {
+      assert.equal(e.code, 'ERR_INVALID_STATE')
+      assert.match(e.message, /^Emulator\.\w+\(\): this emulator was stopped \(stop\(\) was called\); start another/)
+      return true
+    })
+  }
+  assert.throws(() => emu.state(), { message: /^Emulator\.state\(\)/ }, 'the message names the method')
   assert.equal((await rejection(client.updateRelated(link))).code, 'TRANSPORT')
+})
+
+test('client(), revokeRefreshToken and addRefreshToken (as in Python)', async (t) => {
+  const emu = startEmulator(t)
+  const client = emu.client({ maxRetries: 0 })
+  assert.equal(client.baseUrl, emu.baseUrl)
+  assert.equal((await client.updateRelated(link)).allSucceeded, true)
+  emu.addRefreshToken('1000.other', 'other-secret', '1000.other.refresh', ['ZohoCRM.modules.all'])
+  const other = new zcrm.Client({
+    clientId: '1000.other', clientSecret: 'other-secret', refreshToken: '1000.other.refresh',
+    baseUrl: emu.baseUrl, accountsUrl: emu.accountsUrl, maxRetries: 0,
+  })
+  assert.equal((await other.updateRelated(link)).allSucceeded, true)
+  assert.equal(emu.revokeRefreshToken(SEED.refreshToken), true)
+  assert.equal(emu.revokeRefreshToken('1000.unknown'), false)
+  emu.expireTokens()
+  const e = await rejection(emu.client({ maxRetries: 0 }).updateRelated(link))
+  assert.deepEqual([e.code, e.category], ['OAUTH_INVALID_CODE', 'auth'])
+})
+
+test('Client.fromEnv takes settings that win over the environment', async (t) => {
+  const emu = startEmulator(t)
+  const keys = ['ZOHO_ACCESS_TOKEN', 'ZOHO_BASE_URL']
+  const saved = keys.map((k) => process.env[k])
+  t.after(() => keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i]))))
+  process.env.ZOHO_ACCESS_TOKEN = SEED.token
+  process.env.ZOHO_BASE_URL = 'http://127.0.0.1:9'
+  const client = zcrm.Client.fromEnv({ baseUrl: emu.baseUrl, apiVersion: 'v8' })
+  assert.deepEqual([client.baseUrl, client.apiVersion], [emu.baseUrl, 'v8'])
+  assert.equal((await client.updateRelated(link)).allSucceeded, true)
+  assert.throws(() => zcrm.Client.fromEnv({ accessToken: 'x' }), { code: 'INVALID_INPUT', field: 'accessToken' })
 })

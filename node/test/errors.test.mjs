@@ -12,11 +12,18 @@ const linkDeal3 = {
   records: [{ External_Deal_ID: SEED.deal3Ext, Contact_Role: SEED.role }],
 }
 
+const table = new Map(zcrm.errorCodes().map((c) => [c.code, c]))
+
 function assertZcrm(e, fields) {
   assert.ok(e instanceof zcrm.ZcrmError, `not a ZcrmError: ${e}`)
   assert.ok(e instanceof Error)
   assert.equal(e.name, 'ZcrmError')
   for (const [k, v] of Object.entries(fields)) assert.deepEqual(e[k], v, `${k} of ${e.message}`)
+  // Category and retryable come from the core's table (and, for a 429 or 5xx, the status).
+  const known = table.get(e.code)
+  assert.ok(known, `${e.code} is in errorCodes()`)
+  assert.equal(e.category, known.category)
+  assert.equal(e.retryable, known.retryable || e.status === 429 || e.status >= 500)
 }
 
 test('OAUTH_SCOPE_MISMATCH: a token with only ZohoCRM.modules.leads.ALL', async (t) => {
@@ -116,10 +123,14 @@ test('a refused connection -> TRANSPORT', async (t) => {
   const emu = zcrm.Emulator.start()
   const baseUrl = emu.baseUrl
   emu.stop()
-  assert.throws(() => emu.baseUrl, { code: 'INVALID_INPUT' })
   const client = new zcrm.Client({ accessToken: SEED.token, baseUrl, maxRetries: 0 })
   const e = await rejection(client.updateRelated(linkDeal3))
   assertZcrm(e, { code: 'TRANSPORT', kind: 'Transport', status: undefined, details: {} })
+  assert.equal(e.category, 'network')
+  assert.equal(e.retryable, true)
+  // The I/O error underneath is kept as the cause.
+  assert.equal(e.cause.kind, 'ConnectionRefused')
+  assert.equal(typeof e.cause.errno, 'number')
 })
 
 test('a dropped connection -> TRANSPORT', async (t) => {

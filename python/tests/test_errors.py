@@ -15,6 +15,11 @@ from zcrm_extid import Client, External, UpdateResult, exceptions
 from zcrm_extid.exceptions import (
     ApiError,
     AuthenticationFailureError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
     AuthError,
     CancelledError,
     ClientPanicError,
@@ -173,7 +178,8 @@ def test_204_is_an_api_error_no_content(zcrm_emulator):
     zcrm_emulator.push_fault(kind="status", status=204, body="")
     with pytest.raises(ApiError) as e:
         call(zcrm_emulator.client())
-    assert type(e.value) is ApiError and (e.value.status, e.value.code) == (204, "NO_CONTENT")
+    assert type(e.value) is NotFoundError and (e.value.status, e.value.code) == (204, "NO_CONTENT")
+    assert (e.value.category, e.value.retryable) == ("not_found", False)
 
 
 # Zoho errors the client never provokes by itself (it validates first), answered verbatim by a fault.
@@ -185,11 +191,16 @@ ZOHO_BODIES = [
     (400, "AUTHORIZATION_FAILED", {}, NoPermissionError),
     (400, "LIMIT_EXCEEDED", {"limit": "100"}, LimitExceededError),
     (400, "NOT_SUPPORTED", {"resource_path_index": 0}, InvalidModuleError),
-    (400, "INVALID_REQUEST_METHOD", {}, ApiError),
-    (400, "REQUIRED_PARAM_MISSING", {"param_name": "data"}, ApiError),
-    (400, "UNABLE_TO_PARSE_DATA_TYPE", {}, ApiError),
-    (403, "FEATURE_NOT_SUPPORTED", {}, ApiError),
-    (400, "BRAND_NEW_ERROR", {"x": [1, 2]}, ApiError),
+    (400, "INVALID_REQUEST_METHOD", {}, BadRequestError),
+    (400, "REQUIRED_PARAM_MISSING", {"param_name": "data"}, BadRequestError),
+    (400, "UNABLE_TO_PARSE_DATA_TYPE", {}, BadRequestError),
+    (400, "PATTERN_NOT_MATCHED", {"api_name": "Email"}, BadRequestError),
+    (403, "FEATURE_NOT_SUPPORTED", {}, ForbiddenError),
+    (400, "DUPLICATE_DATA", {"api_name": "External_Deal_ID"}, ConflictError),
+    (412, "ALREADY_MODIFIED", {}, ConflictError),
+    (400, "BRAND_NEW_ERROR", {"x": [1, 2]}, BadRequestError),  # unknown: by status (a 4xx)
+    (401, "NEW_TOKEN_CODE", {}, UnauthorizedError),  # by status
+    (404, "GONE_SOMEWHERE", {}, NotFoundError),  # by status
     (429, "SOMETHING_ELSE", {}, RateLimitedError),  # by status
     (503, "SERVICE_DOWN", {}, InternalError),  # by status
     (200, "TOO_MANY_REQUESTS", {}, RateLimitedError),  # by code
@@ -205,6 +216,7 @@ def test_zoho_error_bodies_map_to_their_class(zcrm_emulator, status, code, detai
     err = e.value
     assert type(err) is cls
     assert (err.status, err.code, err.message, err.details) == (status, code, f"msg {code}", details)
+    assert err.retryable == (status in (429, 503) or code == "TOO_MANY_REQUESTS")
 
 
 # --- the token endpoint ------------------------------------------------------------------------------------------
@@ -246,6 +258,9 @@ def test_refused_connection_is_a_transport_error():
     with pytest.raises(TransportError) as e:
         call(client)
     assert e.value.code == "TRANSPORT" and e.value.status is None
+    assert (e.value.category, e.value.retryable) == ("network", True)
+    # The I/O error underneath is kept as the cause.
+    assert isinstance(e.value.__cause__, ConnectionRefusedError), repr(e.value.__cause__)
 
 
 def test_dropped_connection_is_a_transport_error(zcrm_emulator):
@@ -261,6 +276,7 @@ def test_slow_server_is_a_timeout_error():
             call(client)
     assert isinstance(e.value, builtins.TimeoutError) and isinstance(e.value, ZcrmError)
     assert e.value.code == "TIMEOUT"
+    assert isinstance(e.value.__cause__, builtins.TimeoutError) and not isinstance(e.value.__cause__, ZcrmError)
 
 
 # --- configuration ------------------------------------------------------------------------------------------------
@@ -302,6 +318,8 @@ EXAMPLES = [
     InvalidModuleError("t", code="INVALID_MODULE", status=400),
     ScopeMismatchError("t", code="OAUTH_SCOPE_MISMATCH", status=401, hint="needs ZohoCRM.modules.contacts.UPDATE"),
     InvalidUrlPatternError("t", code="INVALID_URL_PATTERN", status=404),
+    ConflictError("t", code="DUPLICATE_DATA", category="conflict", status=400),
+    ApiError("t", code="X", category="server", retryable=True, status=500),
     AuthError("t", code="OAUTH_INVALID_CLIENT", status=200, error="invalid_client", description="d", hint="h"),
     TransportError("transport error: reset", code="TRANSPORT", message="reset"),
     TimeoutError("timed out: read", code="TIMEOUT", message="read"),

@@ -19,23 +19,30 @@ refresh, error classification) lives there; calls release the GIL.
 Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
 :meth:`Client.delete_related`. Records by external ID: :meth:`Client.get_records`, :meth:`Client.iter_records`,
 :meth:`Client.insert_records`, :meth:`Client.update_records`, :meth:`Client.upsert_records`,
-:meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
-``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
-:mod:`zcrm_extid.testing`.
+:meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many` (a report, or
+``on_outcome`` as outcomes come) and :meth:`Client.iter_link_many` (an iterator of outcomes as they come).
+asyncio: :class:`zcrm_extid.aio.AsyncClient` (the same methods as awaitables, cancelled with their task).
+Offline: :func:`prepare_update_related`, ``PreparedRequest.to_curl()``, :func:`parse_outcomes`,
+:func:`parse_related`. Errors: :mod:`zcrm_extid.exceptions`. Setting values: :mod:`zcrm_extid.types`. A local
+emulator and a pytest fixture: :mod:`zcrm_extid.testing`.
+
+**Pickling** (for a ``multiprocessing`` pool of workers): a client made by :meth:`Client.from_env` pickles as
+that call (its non-secret settings); each process reads the credentials from its own environment, so no secret
+is ever in the pickle. Any other client raises ``TypeError`` when pickled: make it with ``from_env``, or create
+one per process (a ``Pool`` initializer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _distribution_version
 
-from . import exceptions
+from . import exceptions, types
 from ._native import (
     BulkReport,
     BulkSummary,
     Client,
     Outcome,
+    OutcomeStream,
     PageInfo,
     PreparedRequest,
     Progress,
@@ -48,8 +55,14 @@ from ._native import (
     RelatedRow,
     RowOutcome,
     UpdateResult,
+    error_codes,
+    error_from_code,
+    parse_outcomes,
+    parse_related,
     prepare_update_related,
+    settings_choices,
 )
+from ._native import __version__ as __version__
 from .exceptions import (
     ApiError,
     AuthError,
@@ -61,12 +74,6 @@ from .exceptions import (
     ZcrmError,
 )
 
-try:
-    # The distribution's version is the Cargo workspace's (pyproject.toml: `dynamic = ["version"]`).
-    __version__ = _distribution_version("zcrm-extid")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
-
 __all__ = [
     "ApiError",
     "AuthError",
@@ -77,6 +84,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidInputError",
     "Outcome",
+    "OutcomeStream",
     "PageInfo",
     "PreparedRequest",
     "Progress",
@@ -93,8 +101,15 @@ __all__ = [
     "UnexpectedResponseError",
     "UpdateResult",
     "ZcrmError",
+    "__version__",
+    "error_codes",
+    "error_from_code",
     "exceptions",
+    "parse_outcomes",
+    "parse_related",
     "prepare_update_related",
+    "settings_choices",
+    "types",
 ]
 
 

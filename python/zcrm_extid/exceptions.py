@@ -2,10 +2,16 @@
 
 Every error is a :class:`ZcrmError` with ``code`` (Zoho's code, e.g. ``INVALID_DATA``, or the client's own:
 ``INVALID_INPUT``, ``INVALID_CONFIG``, ``TRANSPORT``, ``TIMEOUT``, ``UNEXPECTED_RESPONSE``, ``OAUTH_*``),
-``message``, ``status`` (the HTTP status, when a response arrived) and ``details`` (Zoho's ``details`` object).
-``str(error)`` is the full description; no error ever contains a token or a client secret.
+``category`` (what kind of failure: ``invalid_input``, ``config``, ``auth``, ``permission``, ``not_found``,
+``conflict``, ``rate_limited``, ``server``, ``network``, ``cancelled``, ``client``), ``retryable`` (whether the
+same call may succeed later), ``message``, ``status`` (the HTTP status, when a response arrived) and ``details``
+(Zoho's ``details`` object). ``str(error)`` is the full description; no error ever contains a token or a client
+secret. A transport failure or a timeout has the I/O error underneath as ``__cause__`` (an ``OSError`` such as
+``ConnectionRefusedError``).
 
-::
+The class is chosen in the native module from the core's table of codes, with no default: every known code has
+its class, and Zoho's codes without a class of their own get the class of their category (an unknown code: of
+its HTTP status)::
 
     ZcrmError
     +-- InvalidInputError (also ValueError)      nothing was sent; .argument, .index, .field, .location
@@ -13,17 +19,24 @@ Every error is a :class:`ZcrmError` with ``code`` (Zoho's code, e.g. ``INVALID_D
     |                                            or API_DOMAIN_MISMATCH: an explicit data centre or environment
     |                                            disagrees with the token's api_domain; .details has both values)
     +-- ApiError                                 Zoho answered with an error object; .hint
-    |   +-- InvalidDataError                     INVALID_DATA
-    |   +-- MandatoryNotFoundError               MANDATORY_NOT_FOUND
-    |   +-- InvalidTokenError                    INVALID_TOKEN, INVALID_OAUTHTOKEN
-    |   +-- AuthenticationFailureError           AUTHENTICATION_FAILURE, AUTHENTICATION_FAILED
-    |   +-- ScopeMismatchError                   OAUTH_SCOPE_MISMATCH (.hint names the scopes needed)
-    |   +-- NoPermissionError                    NO_PERMISSION, AUTHORIZATION_FAILED
-    |   +-- InvalidModuleError                   INVALID_MODULE, NOT_SUPPORTED
-    |   +-- InvalidUrlPatternError               INVALID_URL_PATTERN
-    |   +-- LimitExceededError                   LIMIT_EXCEEDED
+    |   +-- BadRequestError                      category invalid_input / config (PATTERN_NOT_MATCHED,
+    |   |   |                                    REQUIRED_PARAM_MISSING, INVALID_REQUEST_METHOD, INVALID_HOST, ...)
+    |   |   +-- InvalidDataError                 INVALID_DATA
+    |   |   +-- MandatoryNotFoundError           MANDATORY_NOT_FOUND
+    |   |   +-- LimitExceededError               LIMIT_EXCEEDED
+    |   +-- UnauthorizedError                    category auth
+    |   |   +-- InvalidTokenError                INVALID_TOKEN, INVALID_OAUTHTOKEN
+    |   |   +-- AuthenticationFailureError       AUTHENTICATION_FAILURE, AUTHENTICATION_FAILED
+    |   +-- ForbiddenError                       category permission (FEATURE_NOT_SUPPORTED, LICENSE_LIMIT_EXCEEDED)
+    |   |   +-- ScopeMismatchError               OAUTH_SCOPE_MISMATCH (.hint names the scopes needed)
+    |   |   +-- NoPermissionError                NO_PERMISSION, AUTHORIZATION_FAILED
+    |   +-- NotFoundError                        category not_found (API_NOT_SUPPORTED, NO_CONTENT)
+    |   |   +-- InvalidModuleError               INVALID_MODULE, NOT_SUPPORTED
+    |   |   +-- InvalidUrlPatternError           INVALID_URL_PATTERN
+    |   +-- ConflictError                        category conflict (DUPLICATE_DATA, ALREADY_MODIFIED,
+    |   |                                        CANNOT_BE_UPDATED, NOT_ALLOWED)
     |   +-- RateLimitedError                     TOO_MANY_REQUESTS, or HTTP 429
-    |   +-- InternalError                        INTERNAL_ERROR, or HTTP 5xx
+    |   +-- InternalError                        INTERNAL_ERROR, or HTTP 5xx (category server)
     +-- AuthError                                the token endpoint refused; .error, .description, .hint
     +-- TransportError                           the connection failed or dropped
     +-- TimeoutError (also builtins.TimeoutError)
@@ -34,7 +47,8 @@ Every error is a :class:`ZcrmError` with ``code`` (Zoho's code, e.g. ``INVALID_D
 A bulk job (``Client.link_many``) stopped by its circuit breaker (a wrong client secret, a revoked refresh
 token, a missing scope, an unknown module, spent credits: errors that would fail every call) raises the error
 that stopped it, with the partial report as ``bulk_report``: rows sent before the stop have their outcomes,
-the rest are ``NOT_ATTEMPTED`` naming the cause.
+the rest are ``NOT_ATTEMPTED`` naming the cause. So does an exception raised by the rows' iterator or a
+callback (``bulk_report`` is then set on that exception).
 
 Per-record failures of a call (HTTP 207, or 400 with a ``data`` array) are not exceptions: they are
 ``Outcome`` objects of the ``UpdateResult``.
@@ -45,22 +59,32 @@ All classes pickle with their attributes (for multiprocessing and logging handle
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Mapping, Optional, Type
+from typing import TYPE_CHECKING, Dict, Mapping, Optional
+
+from .types import ErrorCategory
+
+if TYPE_CHECKING:
+    from ._native import BulkReport
 
 __all__ = [
     "ZcrmError",
     "InvalidInputError",
     "InvalidConfigError",
     "ApiError",
+    "BadRequestError",
     "InvalidDataError",
     "MandatoryNotFoundError",
+    "LimitExceededError",
+    "UnauthorizedError",
     "InvalidTokenError",
     "AuthenticationFailureError",
+    "ForbiddenError",
     "ScopeMismatchError",
     "NoPermissionError",
+    "NotFoundError",
     "InvalidModuleError",
     "InvalidUrlPatternError",
-    "LimitExceededError",
+    "ConflictError",
     "RateLimitedError",
     "InternalError",
     "AuthError",
@@ -79,15 +103,27 @@ class ZcrmError(Exception):
     """
 
     code: str
+    """Zoho's code (``MANDATORY_NOT_FOUND``, ...) or the client's own (``INVALID_INPUT``, ``TRANSPORT``, ...)."""
+    category: ErrorCategory
+    """What kind of failure: ``invalid_input``, ``auth``, ``permission``, ``not_found``, ``conflict``, ..."""
+    retryable: bool
+    """Whether sending the same call again, after a wait, may succeed (rate limits, 5xx, network failures)."""
     message: str
+    """The message without the code: Zoho's message, or what went wrong."""
     status: Optional[int]
+    """The HTTP status, when a response was received."""
     details: Dict[str, object]
+    """Zoho's ``details`` (``api_name``, ``json_path``, ``resource_path_index``, ...); ``{}`` when none."""
+    bulk_report: Optional["BulkReport"] = None
+    """For an error that stopped a bulk job: the partial report (outcomes so far, totals)."""
 
     def __init__(
         self,
         text: str = "",
         *,
         code: str = "",
+        category: ErrorCategory = "client",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
@@ -96,6 +132,8 @@ class ZcrmError(Exception):
         # attributes from `__dict__`, so keyword-only attributes survive a round trip.
         super().__init__(text)
         self.code = code
+        self.category = category
+        self.retryable = retryable
         self.message = text if message is None else message
         self.status = status
         self.details = dict(details) if details is not None else {}
@@ -127,11 +165,15 @@ class InvalidInputError(ZcrmError, ValueError):
         field: Optional[str] = None,
         location: Optional[str] = None,
         code: str = "INVALID_INPUT",
+        category: ErrorCategory = "invalid_input",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
     ) -> None:
-        super().__init__(text, code=code, message=message, status=status, details=details)
+        super().__init__(
+            text, code=code, category=category, retryable=retryable, message=message, status=status, details=details
+        )
         self.argument = argument
         self.index = index
         self.field = field
@@ -149,11 +191,15 @@ class InvalidConfigError(ZcrmError, ValueError):
         *,
         setting: str = "",
         code: str = "INVALID_CONFIG",
+        category: ErrorCategory = "config",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
     ) -> None:
-        super().__init__(text, code=code, message=message, status=status, details=details)
+        super().__init__(
+            text, code=code, category=category, retryable=retryable, message=message, status=status, details=details
+        )
         self.setting = setting
 
 
@@ -171,59 +217,71 @@ class ApiError(ZcrmError):
         *,
         hint: Optional[str] = None,
         code: str = "",
+        category: ErrorCategory = "server",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
     ) -> None:
-        super().__init__(text, code=code, message=message, status=status, details=details)
+        super().__init__(
+            text, code=code, category=category, retryable=retryable, message=message, status=status, details=details
+        )
         self.hint = hint
 
-    @staticmethod
-    def class_for(code: str, status: Optional[int]) -> Type[ApiError]:
-        """The ApiError subclass for Zoho's ``code`` (or, for codes without one, the HTTP ``status``)."""
-        cls = _API_ERRORS.get(code)
-        if cls is not None:
-            return cls
-        if status == 429:
-            return RateLimitedError
-        if status is not None and 500 <= status <= 599:
-            return InternalError
-        return ApiError
+
+class BadRequestError(ApiError):
+    """Category ``invalid_input`` (or ``config``): the request or its data is wrong; fix it."""
 
 
-class InvalidDataError(ApiError):
+class UnauthorizedError(ApiError):
+    """Category ``auth``: Zoho did not accept the access token."""
+
+
+class ForbiddenError(ApiError):
+    """Category ``permission``: the token or the user may not do this (scope, profile, edition, feature)."""
+
+
+class NotFoundError(ApiError):
+    """Category ``not_found``: the module, route, API or version does not exist (or there was no content)."""
+
+
+class ConflictError(ApiError):
+    """Category ``conflict``: ``DUPLICATE_DATA``, ``ALREADY_MODIFIED``, ``CANNOT_BE_UPDATED``, ``NOT_ALLOWED``."""
+
+
+class InvalidDataError(BadRequestError):
     """``INVALID_DATA``: an unknown external value or record id, an invalid relation name, ..."""
 
 
-class MandatoryNotFoundError(ApiError):
+class MandatoryNotFoundError(BadRequestError):
     """``MANDATORY_NOT_FOUND``: a required field is missing."""
 
 
-class InvalidTokenError(ApiError):
+class InvalidTokenError(UnauthorizedError):
     """``INVALID_TOKEN`` / ``INVALID_OAUTHTOKEN``: the access token is invalid or expired."""
 
 
-class AuthenticationFailureError(ApiError):
+class AuthenticationFailureError(UnauthorizedError):
     """``AUTHENTICATION_FAILURE`` / ``AUTHENTICATION_FAILED``: no usable Authorization header."""
 
 
-class ScopeMismatchError(ApiError):
+class ScopeMismatchError(ForbiddenError):
     """``OAUTH_SCOPE_MISMATCH``: the token lacks the scope; ``hint`` names the scopes that would do."""
 
 
-class NoPermissionError(ApiError):
+class NoPermissionError(ForbiddenError):
     """``NO_PERMISSION`` / ``AUTHORIZATION_FAILED``: the user's profile lacks the permission."""
 
 
-class InvalidModuleError(ApiError):
+class InvalidModuleError(NotFoundError):
     """``INVALID_MODULE`` / ``NOT_SUPPORTED``: the module is unknown, hidden or not supported by the API."""
 
 
-class InvalidUrlPatternError(ApiError):
+class InvalidUrlPatternError(NotFoundError):
     """``INVALID_URL_PATTERN``: the URL matches no route."""
 
 
-class LimitExceededError(ApiError):
+class LimitExceededError(BadRequestError):
     """``LIMIT_EXCEEDED``: more items than one call allows."""
 
 
@@ -233,25 +291,6 @@ class RateLimitedError(ApiError):
 
 class InternalError(ApiError):
     """``INTERNAL_ERROR`` or HTTP 5xx (after the client's retries)."""
-
-
-_API_ERRORS: Dict[str, Type[ApiError]] = {
-    "INVALID_DATA": InvalidDataError,
-    "MANDATORY_NOT_FOUND": MandatoryNotFoundError,
-    "INVALID_TOKEN": InvalidTokenError,
-    "INVALID_OAUTHTOKEN": InvalidTokenError,
-    "AUTHENTICATION_FAILURE": AuthenticationFailureError,
-    "AUTHENTICATION_FAILED": AuthenticationFailureError,
-    "OAUTH_SCOPE_MISMATCH": ScopeMismatchError,
-    "NO_PERMISSION": NoPermissionError,
-    "AUTHORIZATION_FAILED": NoPermissionError,
-    "INVALID_MODULE": InvalidModuleError,
-    "NOT_SUPPORTED": InvalidModuleError,
-    "INVALID_URL_PATTERN": InvalidUrlPatternError,
-    "LIMIT_EXCEEDED": LimitExceededError,
-    "TOO_MANY_REQUESTS": RateLimitedError,
-    "INTERNAL_ERROR": InternalError,
-}
 
 
 class AuthError(ZcrmError):
@@ -274,11 +313,15 @@ class AuthError(ZcrmError):
         description: Optional[str] = None,
         hint: Optional[str] = None,
         code: str = "",
+        category: ErrorCategory = "auth",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
     ) -> None:
-        super().__init__(text, code=code, message=message, status=status, details=details)
+        super().__init__(
+            text, code=code, category=category, retryable=retryable, message=message, status=status, details=details
+        )
         self.error = error
         self.description = description
         self.hint = hint
@@ -311,11 +354,15 @@ class UnexpectedResponseError(ZcrmError):
         body_prefix: str = "",
         reason: str = "",
         code: str = "UNEXPECTED_RESPONSE",
+        category: ErrorCategory = "server",
+        retryable: bool = False,
         message: Optional[str] = None,
         status: Optional[int] = None,
         details: Optional[Mapping[str, object]] = None,
     ) -> None:
-        super().__init__(text, code=code, message=message, status=status, details=details)
+        super().__init__(
+            text, code=code, category=category, retryable=retryable, message=message, status=status, details=details
+        )
         self.content_type = content_type
         self.body_prefix = body_prefix
         self.reason = reason

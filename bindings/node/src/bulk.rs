@@ -1,6 +1,12 @@
-//! `client.linkMany(rows, options)`: the JS rows and options become the core's job (`RowMapping`, `BulkSettings`)
-//! on the JS thread; progress goes back through a ThreadsafeFunction; an `AbortSignal` triggers the core's
-//! `Cancel`. The job itself runs in `tasks::LinkManyTask` on a libuv worker.
+//! Bulk jobs: [`run_job`], the one helper every bulk method runs through (`linkMany` now; unlink, upsert and
+//! reconcile's apply later), and `linkMany`'s own options, row converter and report types.
+//!
+//! [`run_job`] runs a core bulk job on an addon thread as a Promise ([`crate::call::promise`] in
+//! [`Mode::Job`]): rows come from any Iterable or AsyncIterable with backpressure ([`crate::rows`]); progress
+//! and each row's outcome go back to `onProgress` / `onOutcome` through ThreadsafeFunctions, all delivered
+//! before the Promise settles; `signal` / `timeoutMs` stop the job (calls in flight finish, rows read but not
+//! sent are `NOT_ATTEMPTED`) and reject with the report attached; so do an iterator or a callback that throws
+//! (with what it threw), and the circuit breaker (with the error that tripped it).
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -10,13 +16,15 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 use napi_derive::napi;
 use serde_json::{Map, Value};
-use zcrm_extid::InvalidInput;
-use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel};
+use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, Cancel, RowMapping};
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
+use zcrm_extid::{Client as CoreClient, InvalidInput};
 
-use crate::convert::{CoreResult, Outcome, count, millis, value_from_js};
+use crate::call::{self, Controls, Interrupt, Mode, Settle};
+use crate::convert::{self, CoreResult, Outcome, count, millis, value_from_js};
+use crate::rows::{self, Convert, JsRows};
 
-/// How `linkMany` reads rows and runs the job.
+/// How `linkMany` reads rows and runs the job. An unknown key is an `INVALID_INPUT` naming it.
 #[napi(object, object_to_js = false)]
 pub struct LinkManyOptions<'a> {
     /// The base module and how rows name the parent: `Module.Field`, e.g. `Contacts.External_Contact_ID`
@@ -39,11 +47,12 @@ pub struct LinkManyOptions<'a> {
     pub extra: Option<String>,
     /// Most calls on the wire at once.
     pub concurrency: Option<f64>,
-    /// Zoho edition (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given.
+    /// Zoho edition whose concurrency limit applies when `concurrency` is not given.
+    #[napi(ts_type = "Edition")]
     pub edition: Option<String>,
     /// Records per call, 1 to 100.
     pub batch_size: Option<f64>,
-    /// Most rows buffered for grouping by parent.
+    /// Most rows buffered for grouping by parent (the rows read ahead of the calls: memory is bounded by it).
     pub window: Option<f64>,
     /// Lower the concurrency when Zoho answers 429 (default true).
     pub adaptive: Option<bool>,
@@ -55,20 +64,33 @@ pub struct LinkManyOptions<'a> {
     #[napi(ts_type = "number | string")]
     pub reserve: Option<Either<f64, String>>,
     /// Called on the JS thread with the job's progress, at most every `progressIntervalMs` and once at the end,
-    /// always before the Promise settles. If it throws, the job is cancelled and the Promise rejects with that
-    /// exception.
+    /// always before the Promise settles. If it throws, the job stops and the Promise rejects with what it
+    /// threw (`error.report` attached when it is an object).
     #[napi(ts_type = "(progress: Progress) => void")]
     pub on_progress: Option<Function<'a, Progress, UnknownReturnValue>>,
-    /// Cancels the job when aborted: no new calls are sent, calls in flight finish, and the Promise resolves
-    /// with `summary.cancelled === true` and the rows read but not sent reported `NOT_ATTEMPTED`. (An error
-    /// that would fail every call — wrong secret, revoked token, missing scope, unknown module, spent credits —
-    /// stops the job the same way, and the Promise rejects with it, the report attached as `error.report`.)
-    #[napi(ts_type = "AbortSignal")]
+    /// Called on the JS thread with each row's outcome as its call completes (completion order), all before the
+    /// Promise settles. If it throws, the job stops as for `onProgress`.
+    #[napi(ts_type = "(outcome: RowOutcome) => void")]
+    pub on_outcome: Option<Function<'a, RowOutcome, UnknownReturnValue>>,
+    /// Keep every outcome for the report (default true). With `false` the report's `outcomes` is empty and a
+    /// job of any length holds only its window in memory (read the outcomes through `onOutcome`).
+    pub keep_outcomes: Option<bool>,
+    /// Stops the job: no new calls are sent, calls in flight finish, rows read but not sent are
+    /// `NOT_ATTEMPTED`; the Promise then rejects with an `AbortError` (a `ZcrmError`, code `CANCELLED`) whose
+    /// `report` holds every row's outcome. Already aborted: rejects at once, nothing is read.
+    #[napi(ts_type = "AbortSignalLike")]
     pub signal: Option<Object<'a>>,
+    /// Stops the job like `signal` after this many milliseconds, rejecting with code `TIMEOUT` and the report.
+    pub timeout_ms: Option<f64>,
 }
+known_keys!(LinkManyOptions<'a> {
+    parent, related, related_list, parent_column, related_column, fields, extra, concurrency, edition, batch_size,
+    window, adaptive, progress_interval_ms, reserve, on_progress, on_outcome, keep_outcomes, signal, timeout_ms,
+});
 
 /// Progress of a running job; every count moves as calls complete, in any order.
 #[napi(object, object_from_js = false)]
+#[derive(Clone)]
 pub struct Progress {
     /// Rows read from the input.
     pub rows_read: f64,
@@ -90,7 +112,7 @@ pub struct Progress {
     pub rows_per_sec: f64,
     /// Time since the start, ms.
     pub elapsed_ms: f64,
-    /// Rows in the input (the array's length).
+    /// Rows in the input, when it says (an Array's length, a Set's size).
     pub expected_rows: Option<f64>,
     /// Time left at the current rate, ms.
     pub eta_ms: Option<f64>,
@@ -145,18 +167,30 @@ pub struct RowOutcome {
     pub outcome: Outcome,
 }
 
+impl From<&core::RowOutcome> for RowOutcome {
+    fn from(o: &core::RowOutcome) -> Self {
+        RowOutcome {
+            row: o.row as u32,
+            parent: o.parent.to_string(),
+            key: o.key.clone(),
+            attempts: o.attempts,
+            outcome: Outcome::from(&o.outcome),
+        }
+    }
+}
+
 /// Totals of a finished job.
 #[napi(object, object_from_js = false)]
 pub struct BulkSummary {
     /// Rows read (after a cancellation, the rows after these were not read and have no outcome).
     pub rows: f64,
-    /// Rows linked.
+    /// Rows that succeeded.
     pub succeeded: f64,
     /// Rows that failed (including invalid and not attempted).
     pub failed: f64,
     /// ... of which failed validation (`INVALID_INPUT`).
     pub invalid: f64,
-    /// ... of which were not sent because the job was cancelled (`NOT_ATTEMPTED`).
+    /// ... of which were not sent because the job stopped (`NOT_ATTEMPTED`).
     pub not_attempted: f64,
     /// HTTP calls made (including retries).
     pub calls: f64,
@@ -174,31 +208,274 @@ pub struct BulkSummary {
     pub throttle_waits: f64,
     /// The lowest concurrency the adaptive limit went down to.
     pub min_concurrency: u32,
-    /// True if the job was cancelled.
+    /// True if the job was cancelled (aborted, timed out, or stopped by a callback or the iterator).
     pub cancelled: bool,
     /// The code of the error that stopped the job (circuit breaker), if one did.
     pub stopped: Option<String>,
 }
 
-/// What `linkMany` resolves to.
+/// What a bulk job resolves to (and what `error.report` holds when it rejects).
 #[napi(object, object_from_js = false)]
 pub struct BulkReport {
-    /// One per row read, sorted by row.
+    /// One per row read, sorted by row (empty with `keepOutcomes: false`).
     pub outcomes: Vec<RowOutcome>,
     /// Totals.
     pub summary: BulkSummary,
 }
 
-/// A job ready to run.
-pub struct Job {
-    pub spec: BulkSpec,
-    pub options: BulkOptions,
-    pub rows: Vec<std::result::Result<BulkRow, InvalidInput>>,
+/// The report for JS, outcomes sorted by row.
+pub fn report(mut outcomes: Vec<core::RowOutcome>, s: &core::BulkSummary) -> BulkReport {
+    outcomes.sort_unstable_by_key(|o| o.row);
+    BulkReport {
+        outcomes: outcomes.iter().map(RowOutcome::from).collect(),
+        summary: BulkSummary {
+            rows: s.rows as f64,
+            succeeded: s.succeeded as f64,
+            failed: s.failed as f64,
+            invalid: s.invalid as f64,
+            not_attempted: s.not_attempted as f64,
+            calls: s.calls as f64,
+            retries: s.retries as f64,
+            rate_limited: s.rate_limited as f64,
+            elapsed_ms: s.elapsed.as_secs_f64() * 1000.0,
+            max_buffered_rows: s.max_buffered_rows as f64,
+            peak_held_rows: s.peak_held_rows as f64,
+            throttle_waits: s.throttle_waits as f64,
+            min_concurrency: s.min_concurrency as u32,
+            cancelled: s.cancelled,
+            stopped: s.stopped.as_ref().map(|e| e.code().as_str().to_owned()),
+        },
+    }
 }
 
-/// The rows and options as the core's job. Rows are read here, on the JS thread, once: each becomes a core
-/// row, or an `INVALID_INPUT` outcome for that row (not an exception).
-pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
+type Tsfn<T, const QUEUE: usize> = ThreadsafeFunction<T, UnknownReturnValue, T, Status, false, false, QUEUE>;
+
+/// Outcomes queued for `onOutcome` before the job waits for JS (backpressure: a slow callback slows the job
+/// instead of queueing every outcome in memory).
+const OUTCOME_QUEUE: usize = 1024;
+
+/// Delivers values to a JS callback (`onProgress`, `onOutcome`), remembers what it threw (and stops the job
+/// then), and can wait until everything queued was delivered. With `QUEUE == 0` (progress) sending never
+/// waits; otherwise the job waits while `QUEUE` values are queued (outcomes).
+pub struct CallbackSink<T: JsValuesTupleIntoVec + 'static, const QUEUE: usize> {
+    tsfn: Tsfn<T, QUEUE>,
+    /// One clone travels with every value and is dropped when it was delivered (or discarded): when all are
+    /// gone, every value reached JS.
+    in_flight: Option<mpsc::Sender<()>>,
+    delivered: mpsc::Receiver<()>,
+    thrown: Arc<Mutex<Option<napi::Error>>>,
+    cancel: Cancel,
+}
+
+impl<T: JsValuesTupleIntoVec + Send + 'static, const QUEUE: usize> CallbackSink<T, QUEUE> {
+    /// A sink for `callback`; `cancel` is the job's token.
+    pub fn new(
+        callback: &Function<T, UnknownReturnValue>,
+        cancel: &Cancel,
+        thrown: &Arc<Mutex<Option<napi::Error>>>,
+    ) -> Result<Self> {
+        let (in_flight, delivered) = mpsc::channel();
+        Ok(CallbackSink {
+            tsfn: callback.build_threadsafe_function().callee_handled::<false>().max_queue_size::<QUEUE>().build()?,
+            in_flight: Some(in_flight),
+            delivered,
+            thrown: thrown.clone(),
+            cancel: cancel.clone(),
+        })
+    }
+
+    /// Queues `value` for the JS thread (waits while the queue is full, if it is bounded).
+    pub fn send(&self, value: T) {
+        let token = self.in_flight.clone();
+        let (thrown, cancel) = (self.thrown.clone(), self.cancel.clone());
+        let mode =
+            if QUEUE == 0 { ThreadsafeFunctionCallMode::NonBlocking } else { ThreadsafeFunctionCallMode::Blocking };
+        self.tsfn.call_with_return_value(value, mode, move |result, _env| {
+            drop(token);
+            if let Err(e) = result {
+                cancel.cancel();
+                thrown.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+            }
+            Ok(())
+        });
+    }
+
+    /// Waits (on the job's thread) until every queued value was delivered, so they all precede the Promise.
+    pub fn flush(&mut self) {
+        self.in_flight = None;
+        while let Err(mpsc::RecvTimeoutError::Timeout) = self.delivered.recv_timeout(Duration::from_millis(50)) {
+            if self.tsfn.aborted() {
+                break;
+            }
+        }
+    }
+}
+
+/// What every bulk job takes besides its own settings: `onProgress`, `onOutcome`, `keepOutcomes`, `signal`,
+/// `timeoutMs` (a bulk method's options object has them under these names).
+pub struct JobHooks<'a> {
+    /// `onProgress`.
+    pub on_progress: Option<Function<'a, Progress, UnknownReturnValue>>,
+    /// `onOutcome`.
+    pub on_outcome: Option<Function<'a, RowOutcome, UnknownReturnValue>>,
+    /// `keepOutcomes` (default true).
+    pub keep_outcomes: bool,
+    /// `signal`.
+    pub signal: Option<Object<'a>>,
+    /// `timeoutMs`.
+    pub timeout_ms: Option<f64>,
+}
+
+/// A job ready to run on its rows: the core's options, and the call that runs the core's job.
+pub struct Job<R> {
+    /// The job's tuning (the expected row count is filled in from the input).
+    pub options: BulkOptions,
+    /// Converts one JS row into the operation's row, on the JS thread.
+    pub convert: Convert<R>,
+    /// Runs the core job: `Client::link_many`, `Client::run_bulk` of another operation, ...
+    #[allow(clippy::type_complexity)]
+    pub run: Box<
+        dyn FnOnce(
+                JsRows<R>,
+                &BulkOptions,
+                &mut dyn FnMut(core::RowOutcome),
+                &mut dyn FnMut(&core::Progress),
+                &Cancel,
+            ) -> CoreResult<core::BulkSummary>
+            + Send,
+    >,
+}
+
+/// Runs a bulk job over `rows` (any Iterable or AsyncIterable) as a Promise of its [`BulkReport`]; see the
+/// module docs. `job` is the operation's settings, read from its options (an error rejects at once).
+pub fn run_job<'e, R: Send + 'static>(
+    env: &'e Env,
+    what: &'static str,
+    rows: Unknown<'e>,
+    hooks: JobHooks<'e>,
+    job: CoreResult<Job<R>>,
+) -> napi::Result<Object<'e>> {
+    let thrown: Arc<Mutex<Option<napi::Error>>> = Arc::default();
+    let sinks_thrown = thrown.clone();
+    let JobHooks { on_progress, on_outcome, keep_outcomes, signal, timeout_ms } = hooks;
+    call::promise(
+        env,
+        what,
+        Mode::Job,
+        Controls::Given(signal, timeout_ms),
+        |control| {
+            let job = job?;
+            let wiring = |e: napi::Error, what: &str| InvalidInput::new("options", e.reason).field(what);
+            let progress = on_progress
+                .as_ref()
+                .map(|f| {
+                    CallbackSink::<_, 0>::new(f, &control.cancel, &sinks_thrown).map_err(|e| wiring(e, "onProgress"))
+                })
+                .transpose()?;
+            let outcomes = on_outcome
+                .as_ref()
+                .map(|f| {
+                    CallbackSink::<_, OUTCOME_QUEUE>::new(f, &control.cancel, &sinks_thrown)
+                        .map_err(|e| wiring(e, "onOutcome"))
+                })
+                .transpose()?;
+            let source = rows::open(env, control.id, rows, job.convert.clone(), &control.cancel)?;
+            let options = BulkOptions { expected_rows: source.expected, ..job.options.clone() };
+            Ok((job, options, source.rows, progress, outcomes))
+        },
+        move |(job, options, rows, mut progress, mut outcome_sink), control| {
+            let mut kept = Vec::new();
+            let summary = (job.run)(
+                rows,
+                &options,
+                &mut |o| {
+                    if let Some(sink) = outcome_sink.as_ref() {
+                        sink.send(RowOutcome::from(&o));
+                    }
+                    if keep_outcomes {
+                        kept.push(o);
+                    }
+                },
+                &mut |p| {
+                    if let Some(sink) = progress.as_ref() {
+                        sink.send(Progress::from(p));
+                    }
+                },
+                &control.cancel,
+            );
+            for sink in
+                [outcome_sink.as_mut().map(|s| s as &mut dyn Flush), progress.as_mut().map(|s| s as &mut dyn Flush)]
+                    .into_iter()
+                    .flatten()
+            {
+                sink.flush();
+            }
+            summary.map(|s| (kept, s))
+        },
+        move |settle, (outcomes, summary)| settle_job(settle, outcomes, summary, &thrown),
+    )
+}
+
+trait Flush {
+    fn flush(&mut self);
+}
+
+impl<T: JsValuesTupleIntoVec + Send + 'static, const QUEUE: usize> Flush for CallbackSink<T, QUEUE> {
+    fn flush(&mut self) {
+        CallbackSink::flush(self)
+    }
+}
+
+/// How a finished job settles: the user's abort or timeout first, then what a callback or the iterator threw,
+/// then the breaker's error; each rejection carries the report.
+fn settle_job(
+    settle: &Settle,
+    outcomes: Vec<core::RowOutcome>,
+    summary: core::BulkSummary,
+    thrown: &Mutex<Option<napi::Error>>,
+) -> napi::Result<BulkReport> {
+    let env = settle.env();
+    let source_error = rows::close(env, settle.id())?;
+    let report = report(outcomes, &summary);
+    if let Some(why) = settle.interrupted() {
+        let finished = match why {
+            Interrupt::Aborted | Interrupt::TimedOut => {
+                "no new calls were sent and the calls in flight finished; error.report has every row read (rows not sent are NOT_ATTEMPTED)"
+            }
+        };
+        return Err(settle.interrupt_error(why, finished, Some(("report", report))));
+    }
+    let user_error = thrown.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let user_error = match (user_error, source_error) {
+        (Some(e), _) => Some(e),
+        (None, Some(value)) => Some(napi::Error::from(value)),
+        (None, None) => None,
+    };
+    if let Some(error) = user_error {
+        return Err(attach_report(env, error, report));
+    }
+    match &summary.stopped {
+        None => Ok(report),
+        Some(stopped) => Err(settle.error_with(stopped, Some(("report", report)))),
+    }
+}
+
+/// `error` (a value JS threw) with `report` attached, when it is an object that takes properties.
+fn attach_report(env: &Env, error: napi::Error, report: BulkReport) -> napi::Error {
+    let value = match ToNapiValue::into_unknown(error, env) {
+        Ok(value) => value,
+        Err(e) => return e,
+    };
+    if let Ok(ValueType::Object) = value.get_type()
+        && let Ok(mut object) = value.coerce_to_object()
+    {
+        let _ = object.set_named_property("report", report);
+    }
+    napi::Error::from(value)
+}
+
+/// `linkMany`'s mapping and options from its options object.
+fn link_settings(o: &LinkManyOptions) -> CoreResult<(core::BulkSpec, RowMapping, BulkOptions)> {
     let fields = match &o.fields {
         Some(fields) => Some(
             fields
@@ -234,153 +511,74 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
         }),
     }
     .options()?;
-    let rows = crate::convert::args::<Array>(rows, "rows")?;
-    let options = BulkOptions { expected_rows: Some(u64::from(rows.len())), ..options };
-    let rows = (0..rows.len())
-        .map(|i| {
-            let value = rows.get::<Unknown>(i).map_err(|e| e.reason).and_then(|v| match v {
-                Some(v) => value_from_js(v),
-                None => Ok(Value::Null),
-            });
-            match value {
-                Ok(Value::Object(cells)) => {
-                    mapping.map_row(i as usize, &|c| cells.get(c).cloned(), &mut cells.keys().map(String::as_str))
-                }
-                Ok(_) => Err(InvalidInput::new("row", "must be an object").at(i as usize)),
-                Err(why) => Err(InvalidInput::new("row", why).at(i as usize)),
-            }
-        })
-        .collect();
-    Ok(Job { spec, options, rows })
+    Ok((spec, mapping, options))
 }
 
-type ProgressFn = ThreadsafeFunction<Progress, UnknownReturnValue, Progress, Status, false>;
-
-/// Delivers progress reports to `onProgress` without blocking either side, and remembers what it threw.
-pub struct ProgressSink {
-    tsfn: ProgressFn,
-    /// One clone travels with every report and is dropped when the report was delivered (or discarded): when
-    /// all are gone, every report reached JS.
-    in_flight: Option<mpsc::Sender<()>>,
-    delivered: mpsc::Receiver<()>,
-    thrown: Arc<Mutex<Option<napi::Error>>>,
-    cancel: Cancel,
-}
-
-impl ProgressSink {
-    pub fn new(callback: &Function<Progress, UnknownReturnValue>, cancel: &Cancel) -> Result<ProgressSink> {
-        let (in_flight, delivered) = mpsc::channel();
-        Ok(ProgressSink {
-            tsfn: callback.build_threadsafe_function().callee_handled::<false>().build()?,
-            in_flight: Some(in_flight),
-            delivered,
-            thrown: Arc::default(),
-            cancel: cancel.clone(),
-        })
+/// One JS row of `linkMany` as the core's row: only the mapped columns are read (an `undefined` cell is
+/// absent); with `extra: 'error'` every key is listed, to name the ones not mapped.
+fn link_row(
+    mapping: &RowMapping,
+    columns: &[String],
+    all_names: bool,
+    value: Unknown,
+    index: usize,
+) -> std::result::Result<BulkRow, InvalidInput> {
+    let bad = |why: String| InvalidInput::new("row", why).at(index);
+    let is_object = matches!(value.get_type(), Ok(ValueType::Object)) && !value.is_array().unwrap_or(false);
+    if !is_object {
+        return Err(bad("must be an object of column name to value".into()));
     }
-
-    /// Queues `progress` for the JS thread (never waits).
-    pub fn send(&self, progress: &core::Progress) {
-        let token = self.in_flight.clone();
-        let (thrown, cancel) = (self.thrown.clone(), self.cancel.clone());
-        self.tsfn.call_with_return_value(
-            Progress::from(progress),
-            ThreadsafeFunctionCallMode::NonBlocking,
-            move |result, _env| {
-                drop(token);
-                if let Err(e) = result {
-                    cancel.cancel();
-                    thrown.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                }
-                Ok(())
-            },
-        );
-    }
-
-    /// Waits (on the worker) until every queued report was delivered, so the last one precedes the Promise.
-    pub fn flush(&mut self) {
-        self.in_flight = None;
-        while let Err(mpsc::RecvTimeoutError::Timeout) = self.delivered.recv_timeout(Duration::from_millis(50)) {
-            if self.tsfn.aborted() {
-                break;
-            }
+    let object = value.coerce_to_object().map_err(|e| bad(e.reason))?;
+    let mut cells = Map::new();
+    for column in columns {
+        let cell: Unknown = object.get_named_property(column).map_err(|e| bad(e.reason))?;
+        if matches!(cell.get_type(), Ok(ValueType::Undefined)) {
+            continue;
         }
+        let v = value_from_js(cell).map_err(|why| bad(format!("column {column:?}: {why}")).field(column.clone()))?;
+        cells.insert(column.clone(), v);
     }
-
-    /// What `onProgress` threw first, if it threw.
-    pub fn thrown(&self) -> Option<napi::Error> {
-        self.thrown.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
+    let names = if all_names { Object::keys(&object).map_err(|e| bad(e.reason))? } else { Vec::new() };
+    mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
 }
 
-/// The `abort` listener on the caller's `AbortSignal`, removed when the job ends.
-pub struct AbortHook {
-    signal: ObjectRef,
-    listener: FunctionRef<(), ()>,
+/// `linkMany`'s job: its settings, its row converter, and `Client::link_many`.
+fn link_job(client: CoreClient, o: &LinkManyOptions) -> CoreResult<Job<BulkRow>> {
+    let (spec, mapping, options) = link_settings(o)?;
+    let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
+    let all_names = o.extra.as_deref() == Some("error");
+    let mapping = Arc::new(mapping);
+    let convert: Convert<BulkRow> =
+        Arc::new(move |_env, value, index| link_row(&mapping, &columns, all_names, value, index));
+    Ok(Job {
+        options,
+        convert,
+        run: Box::new(move |rows, options, on_outcome, on_progress, cancel| {
+            client.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
+        }),
+    })
 }
 
-type Listen<'e> = Function<'e, FnArgs<(&'static str, Function<'e, (), ()>)>, Unknown<'e>>;
-
-impl AbortHook {
-    /// Triggers `cancel` when `signal` aborts (at once if it already has).
-    pub fn new(env: &Env, signal: &Object, cancel: &Cancel) -> Result<Option<AbortHook>> {
-        if signal.get::<bool>("aborted")?.unwrap_or(false) {
-            cancel.cancel();
-            return Ok(None);
+/// `client.linkMany(rows, options)`.
+pub fn link_many<'e>(
+    env: &'e Env,
+    client: CoreClient,
+    rows: Unknown<'e>,
+    options: Unknown<'e>,
+) -> napi::Result<Object<'e>> {
+    let none = || JobHooks { on_progress: None, on_outcome: None, keep_outcomes: true, signal: None, timeout_ms: None };
+    let (hooks, job) = match convert::args::<LinkManyOptions>(options, "options") {
+        Err(e) => (none(), Err(e)),
+        Ok(mut o) => {
+            let hooks = JobHooks {
+                on_progress: o.on_progress.take(),
+                on_outcome: o.on_outcome.take(),
+                keep_outcomes: o.keep_outcomes.unwrap_or(true),
+                signal: o.signal,
+                timeout_ms: o.timeout_ms,
+            };
+            (hooks, link_job(client, &o))
         }
-        let c = cancel.clone();
-        let listener = env.create_function_from_closure::<(), (), _>("cancelLinkMany", move |_| {
-            c.cancel();
-            Ok(())
-        })?;
-        let add: Listen = signal.get_named_property("addEventListener")?;
-        add.apply(signal, FnArgs::from(("abort", listener)))?;
-        Ok(Some(AbortHook { signal: signal.create_ref()?, listener: listener.create_ref()? }))
-    }
-
-    /// Removes the listener and releases the references (on the JS thread, when the job is over).
-    pub fn remove(self, env: &Env) -> Result<()> {
-        let AbortHook { signal, listener } = self;
-        let removed = (|| {
-            let target = signal.get_value(env)?;
-            let remove: Listen = target.get_named_property("removeEventListener")?;
-            remove.apply(target, FnArgs::from(("abort", listener.borrow_back(env)?)))
-        })();
-        signal.unref(env)?;
-        removed.map(drop)
-    }
-}
-
-/// The report for JS, outcomes sorted by row.
-pub fn report(mut outcomes: Vec<core::RowOutcome>, s: core::BulkSummary) -> BulkReport {
-    outcomes.sort_unstable_by_key(|o| o.row);
-    BulkReport {
-        outcomes: outcomes
-            .iter()
-            .map(|o| RowOutcome {
-                row: o.row as u32,
-                parent: o.parent.to_string(),
-                key: o.key.clone(),
-                attempts: o.attempts,
-                outcome: Outcome::from(&o.outcome),
-            })
-            .collect(),
-        summary: BulkSummary {
-            rows: s.rows as f64,
-            succeeded: s.succeeded as f64,
-            failed: s.failed as f64,
-            invalid: s.invalid as f64,
-            not_attempted: s.not_attempted as f64,
-            calls: s.calls as f64,
-            retries: s.retries as f64,
-            rate_limited: s.rate_limited as f64,
-            elapsed_ms: s.elapsed.as_secs_f64() * 1000.0,
-            max_buffered_rows: s.max_buffered_rows as f64,
-            peak_held_rows: s.peak_held_rows as f64,
-            throttle_waits: s.throttle_waits as f64,
-            min_concurrency: s.min_concurrency as u32,
-            cancelled: s.cancelled,
-            stopped: s.stopped.as_ref().map(|e| e.code().as_str().to_owned()),
-        },
-    }
+    };
+    run_job(env, "linkMany", rows, hooks, job)
 }

@@ -1,20 +1,19 @@
 //! `Client` (one per process is the intended use: it holds the keep-alive pool and the shared token cache),
-//! `PreparedRequest`, and the pure functions `prepareUpdateRelated` and `parseOutcomes`. The read and unlink
-//! methods are in `related.rs`.
+//! `PreparedRequest`, and the pure functions `prepareUpdateRelated`, `parseOutcomes` and `version`. The read and
+//! unlink methods are in `related.rs`; `linkMany`'s job in `bulk.rs`.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use zcrm_extid::bulk::Cancel;
 use zcrm_extid::response::parse_outcomes;
 use zcrm_extid::settings::{ClientSettings, UpdateRelatedSpec};
-use zcrm_extid::{Client as CoreClient, Error, InvalidInput, PreparedRequest as CoreRequest, Secret};
+use zcrm_extid::{Client as CoreClient, Error, InvalidInput, PreparedRequest as CoreRequest};
 
-use crate::bulk::{self, AbortHook, LinkManyOptions, ProgressSink};
-use crate::convert::{self, CoreResult, Outcome, PrepareTarget, UpdateRelatedArgs};
-use crate::errors;
-use crate::tasks::{LinkManyTask, UpdateTask};
+use crate::call::{self, Controls, Mode};
+use crate::convert::{self, ClientConfig, CoreResult, Outcome, PrepareTarget, UpdateRelatedArgs};
+use crate::keys::Keys;
+use crate::{bulk, errors};
 
-/// The version of the native addon.
+/// The version of the native addon (the Cargo workspace's version, as the Python package's `__version__`).
 #[napi]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
@@ -23,6 +22,9 @@ pub fn version() -> String {
 /// A Zoho CRM client for the external-ID related-records API. Create one and share it: concurrent calls share
 /// its connections and its token (refreshed once, ahead of expiry, for all of them). Its secrets stay in
 /// native memory: `util.inspect(client)` and `JSON.stringify(client)` show only where it sends calls.
+///
+/// Every method that does I/O returns a Promise and runs on the addon's own threads (never libuv's pool); its
+/// last argument takes `{ signal, timeoutMs }`.
 #[napi]
 pub struct Client {
     pub(crate) inner: CoreClient,
@@ -44,7 +46,8 @@ fn spec(args: Unknown) -> CoreResult<UpdateRelatedSpec> {
 #[napi]
 impl Client {
     /// A client from credentials (a ready access token, or the refresh-token grant) and optional settings.
-    /// Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable option.
+    /// Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable setting, `INVALID_INPUT` for an unknown
+    /// key.
     #[napi(constructor, ts_args_type = "options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig")]
     pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
         let build = || convert::client_settings(options)?.build();
@@ -52,10 +55,19 @@ impl Client {
     }
 
     /// A client from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
-    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`.
-    #[napi(factory)]
-    pub fn from_env(env: Env) -> napi::Result<Self> {
-        ClientSettings::from_env().build().map(|inner| Client { inner }).map_err(|e| errors::to_js(&env, &e))
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`;
+    /// `overrides` (settings, never credentials) win over the environment.
+    #[napi(factory, ts_args_type = "overrides?: ClientConfig")]
+    pub fn from_env(env: Env, overrides: Option<Unknown>) -> napi::Result<Self> {
+        let build = || -> CoreResult<CoreClient> {
+            let mut settings = ClientSettings::from_env();
+            if let Some(o) = overrides.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
+                let config = convert::options::<ClientConfig>(o, "overrides", &[])?;
+                convert::apply_config(&mut settings, config)?;
+            }
+            settings.build()
+        };
+        build().map(|inner| Client { inner }).map_err(|e| errors::to_js(&env, &e))
     }
 
     /// Where API calls go (until a token reply names another Zoho API domain).
@@ -70,13 +82,30 @@ impl Client {
         self.inner.api_version().as_str().to_owned()
     }
 
-    /// Links related records: one call (with retries and one token refresh on a 401), run off the JS thread.
-    /// Resolves to one outcome per record in input order (a 207 is a normal result); rejects with a `ZcrmError`
-    /// when the call as a whole failed, or, before anything is sent, when an argument is invalid.
-    #[napi(ts_args_type = "args: UpdateRelatedArgs", ts_return_type = "Promise<UpdateResponse>")]
-    pub fn update_related(&self, args: Unknown) -> AsyncTask<UpdateTask> {
-        let work = spec(args).and_then(|s| Ok((self.inner.clone(), s.build()?)));
-        AsyncTask::new(UpdateTask { work })
+    /// Links related records: one call (with retries and one token refresh on a 401). Resolves to one outcome
+    /// per record in input order (a 207 is a normal result); rejects with a `ZcrmError` when the call as a
+    /// whole failed, or, before anything is sent, when an argument is invalid.
+    #[napi(
+        ts_generic_types = "R extends object & JsonRow<R>",
+        ts_args_type = "args: UpdateRelatedArgs & { records: ReadonlyArray<R> }, options?: CallOptions",
+        ts_return_type = "Promise<UpdateResult>"
+    )]
+    pub fn update_related<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
+        let client = self.inner.clone();
+        call::promise(
+            env,
+            "updateRelated",
+            Mode::Call,
+            Controls::Options(options),
+            |_| Ok(spec(args)?.build()?),
+            move |request, control| client.execute_cancellable(&request, &control.cancel),
+            |_, response| Ok(convert::UpdateResult::from(response)),
+        )
     }
 
     /// The HTTP request `updateRelated(args)` would send, without sending it or fetching a token.
@@ -86,31 +115,19 @@ impl Client {
         Ok(PreparedRequest { inner: self.inner.prepare_update_related(&request) })
     }
 
-    /// Links many rows (plain objects, one related record each, any parents, any order) at the API's limit:
-    /// grouped by parent into calls of up to 100 records, bounded adaptive concurrency, retries. The rows are
-    /// read into the job once, on the JS thread, when this is called; a row that cannot be used gets its own
-    /// `INVALID_INPUT` outcome. The job runs off the JS thread; resolves to one outcome per row read, in input
-    /// order, and the totals. Rejects only for unusable options.
+    /// Links many rows (objects, one related record each, any parents, any order) at the API's limit: grouped
+    /// by parent into calls of up to 100 records, bounded adaptive concurrency, retries. `rows` is any
+    /// `Iterable` or `AsyncIterable` (an Array, a generator, a `Readable` in object mode, a csv-parse parser),
+    /// read only as the job has room (backpressure: memory stays within the job's window). A row that cannot
+    /// be used gets its own `INVALID_INPUT` outcome. Resolves to one outcome per row read, sorted by row, and
+    /// the totals; rejects with the report attached (`error.report`) when stopped (see `LinkManyOptions`).
     #[napi(
-        ts_args_type = "rows: Array<Record<string, JsonValue>>, options: LinkManyOptions",
+        ts_generic_types = "R extends object & JsonRow<R>",
+        ts_args_type = "rows: Iterable<R> | AsyncIterable<R>, options: LinkManyOptions",
         ts_return_type = "Promise<BulkReport>"
     )]
-    pub fn link_many(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<LinkManyTask> {
-        let cancel = Cancel::new();
-        let mut progress = None;
-        let mut abort = None;
-        let job = convert::args::<LinkManyOptions>(options, "options").and_then(|o| {
-            let job = bulk::job(rows, &o)?;
-            let wiring = |e: napi::Error, what: &str| Error::from(InvalidInput::new("options", e.reason).field(what));
-            if let Some(f) = &o.on_progress {
-                progress = Some(ProgressSink::new(f, &cancel).map_err(|e| wiring(e, "onProgress"))?);
-            }
-            if let Some(signal) = &o.signal {
-                abort = AbortHook::new(&env, signal, &cancel).map_err(|e| wiring(e, "signal"))?;
-            }
-            Ok(job)
-        });
-        AsyncTask::new(LinkManyTask { client: self.inner.clone(), job, cancel, progress, abort })
+    pub fn link_many<'e>(&self, env: &'e Env, rows: Unknown<'e>, options: Unknown<'e>) -> napi::Result<Object<'e>> {
+        bulk::link_many(env, self.inner.clone(), rows, options)
     }
 
     /// `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential).
@@ -148,20 +165,20 @@ impl PreparedRequest {
 /// What `JSON.stringify(preparedRequest)` shows.
 #[napi(object, object_from_js = false)]
 pub struct PreparedRequestJson {
-    /// `PUT`.
+    /// `PUT`, `GET` or `DELETE`.
     pub method: String,
     /// The full URL, path segments percent-encoded.
     pub url: String,
     /// The headers in order (`Authorization` redacted).
     #[napi(ts_type = "Array<[string, string]>")]
     pub headers: Vec<Vec<String>>,
-    /// The body text (compact JSON).
+    /// The body text (compact JSON; empty for a read).
     pub body: String,
 }
 
 #[napi]
 impl PreparedRequest {
-    /// The HTTP method, `PUT`.
+    /// The HTTP method.
     #[napi(getter)]
     pub fn method(&self) -> String {
         self.inner.method().as_str().to_owned()
@@ -211,17 +228,20 @@ impl PreparedRequest {
 #[napi(js_name = "prepareUpdateRelated", ts_args_type = "args: UpdateRelatedArgs & PrepareTarget")]
 pub fn prepare_update_related(env: Env, args: Unknown) -> napi::Result<PreparedRequest> {
     let prepare = || -> CoreResult<CoreRequest> {
-        let settings = convert::options::<PrepareTarget>(args, "args")?.into_settings();
-        let request = spec(args)?.build()?;
-        Ok(match &settings.access_token {
-            Some(token) => settings.build()?.prepare_update_related(&request).with_token(Secret::new(token.as_str())),
-            None => {
-                let (base, version) = settings.target()?;
-                request.prepare(&base, version)
-            }
-        })
+        let target = convert::args_with::<PrepareTarget>(args, "args", &[UpdateRelatedArgs::FIELDS])?;
+        let request =
+            convert::args_with::<UpdateRelatedArgs>(args, "args", &[PrepareTarget::FIELDS])?.into_spec()?.build()?;
+        target.into_settings().prepare(&request)
     };
     prepare().map(|inner| PreparedRequest { inner }).map_err(|e| errors::to_js(&env, &e))
+}
+
+/// A response body: text, or bytes (a `Uint8Array`, so a `Buffer` too).
+pub fn body_bytes(body: &Either<String, Uint8Array>) -> &[u8] {
+    match body {
+        Either::A(text) => text.as_bytes(),
+        Either::B(bytes) => bytes,
+    }
 }
 
 /// Interprets a response to a call that sent `recordsSent` records (pure; for a request sent by other means):
@@ -232,15 +252,11 @@ pub fn parse_response(
     env: Env,
     status: u32,
     content_type: Option<String>,
-    body: Either<String, Buffer>,
+    body: Either<String, Uint8Array>,
     records_sent: u32,
 ) -> napi::Result<Vec<Outcome>> {
-    let body: &[u8] = match &body {
-        Either::A(text) => text.as_bytes(),
-        Either::B(bytes) => bytes,
-    };
     let parsed = u16::try_from(status)
         .map_err(|_| Error::from(InvalidInput::new("status", "must be an HTTP status")))
-        .and_then(|status| parse_outcomes(status, content_type.as_deref(), body, records_sent as usize));
+        .and_then(|status| parse_outcomes(status, content_type.as_deref(), body_bytes(&body), records_sent as usize));
     parsed.map(|o| o.iter().map(Outcome::from).collect()).map_err(|e| errors::to_js(&env, &e))
 }

@@ -1,5 +1,7 @@
 //! JS values <-> core types: option objects -> core settings, arguments -> core specs, core results -> plain JS
-//! objects. No defaults and no rules here: every default, parse and check is the core's (`settings.rs`).
+//! objects. No defaults and no rules here: every default, parse and check is the core's (`settings.rs`). Every
+//! object read from JS goes through [`args`] or [`options`], which refuse a key the struct does not have
+//! ([`crate::keys`]).
 
 use std::time::Duration;
 
@@ -9,6 +11,8 @@ use serde_json::{Map, Number, Value};
 use zcrm_extid::response::{Outcome as CoreOutcome, UpdateResponse as CoreResponse};
 use zcrm_extid::settings::{ClientSettings, ParentRef, UpdateRelatedSpec};
 use zcrm_extid::{Error, InvalidInput};
+
+use crate::keys::{self, Keys};
 
 /// A result with the core's error.
 pub type CoreResult<T> = std::result::Result<T, Error>;
@@ -56,9 +60,28 @@ pub fn details_for_js(details: &Map<String, Value>) -> Map<String, Value> {
     }
 }
 
-/// One JS value (a record, a row) as JSON; `Err` says why it cannot be (a function, `undefined`, a symbol, ...).
+/// One JS value (a record, a row) as JSON; `Err` says why it cannot be (a function, a symbol, ...).
 pub fn value_from_js(value: Unknown) -> std::result::Result<Value, String> {
     Value::from_unknown(value).map(json_from_js).map_err(|e| e.reason)
+}
+
+/// A record (or row) object as JSON with its `undefined` properties left out (an interface's optional field
+/// that is not set); any other value as JSON.
+pub fn record_from_js(value: Unknown) -> std::result::Result<Value, String> {
+    let is_plain = matches!(value.get_type(), Ok(ValueType::Object)) && !value.is_array().unwrap_or(true);
+    if !is_plain {
+        return value_from_js(value);
+    }
+    let object = value.coerce_to_object().map_err(|e| e.reason)?;
+    let mut map = Map::new();
+    for key in Object::keys(&object).map_err(|e| e.reason)? {
+        let v: Unknown = object.get_named_property(&key).map_err(|e| e.reason)?;
+        if matches!(v.get_type(), Ok(ValueType::Undefined)) {
+            continue;
+        }
+        map.insert(key, value_from_js(v)?);
+    }
+    Ok(Value::Object(map))
 }
 
 /// Where napi's conversion failed (`Struct.field` at the end of its message), without the value itself.
@@ -70,11 +93,21 @@ fn failed_field(e: &napi::Error) -> Option<(String, bool)> {
     location.split_once('.').map(|(_, field)| (field.to_owned(), false))
 }
 
-/// A JS argument of the wrong shape, as the core's `INVALID_INPUT` naming `argument` (and the field).
-pub fn args<T: FromNapiValue>(value: Unknown, argument: &str) -> CoreResult<T> {
+/// A JS argument object as `T`; a key `T` does not have, or a field of the wrong shape, is the core's
+/// `INVALID_INPUT` naming `argument` and the field.
+pub fn args<T: FromNapiValue + Keys>(value: Unknown, argument: &str) -> CoreResult<T> {
+    args_with(value, argument, &[])
+}
+
+/// [`args`] where the object may also hold the keys of `more` (read by someone else).
+pub fn args_with<T: FromNapiValue + Keys>(value: Unknown, argument: &str, more: &[&[&str]]) -> CoreResult<T> {
     if !is_object(&value) {
         return Err(Error::from(InvalidInput::new(argument, "must be an object")));
     }
+    let object = value.coerce_to_object().map_err(|e| InvalidInput::new(argument, e.reason))?;
+    let mut known = vec![T::FIELDS];
+    known.extend_from_slice(more);
+    keys::check(&object, &known, argument)?;
     T::from_unknown(value).map_err(|e| {
         let wrong = match failed_field(&e) {
             Some((field, true)) => InvalidInput::new(argument, "is required").field(field),
@@ -85,12 +118,17 @@ pub fn args<T: FromNapiValue>(value: Unknown, argument: &str) -> CoreResult<T> {
     })
 }
 
-/// A JS options object of the wrong shape, as the core's `INVALID_CONFIG` naming the setting (snake_case, as
-/// the core names settings). The value is never repeated: it may be a secret.
-pub fn options<T: FromNapiValue>(value: Unknown, what: &str) -> CoreResult<T> {
+/// A JS settings object (client, emulator) as `T`: a key it does not have is an `INVALID_INPUT` naming it; a
+/// value of the wrong shape is the core's `INVALID_CONFIG` naming the setting (snake_case, as the core names
+/// settings). The value is never repeated: it may be a secret.
+pub fn options<T: FromNapiValue + Keys>(value: Unknown, what: &str, more: &[&[&str]]) -> CoreResult<T> {
     if !is_object(&value) {
         return Err(Error::InvalidConfig { setting: what.into(), message: "must be an object".into() });
     }
+    let object = value.coerce_to_object().map_err(|e| InvalidInput::new(what, e.reason))?;
+    let mut known = vec![T::FIELDS];
+    known.extend_from_slice(more);
+    keys::check(&object, &known, what)?;
     T::from_unknown(value).map_err(|e| match failed_field(&e) {
         Some((field, _)) => Error::InvalidConfig { setting: snake_case(&field), message: "has the wrong type".into() },
         None => Error::InvalidConfig { setting: what.into(), message: "must be an object".into() },
@@ -133,10 +171,13 @@ pub fn millis(value: Option<f64>, setting: &str) -> CoreResult<Option<Duration>>
 #[napi(object)]
 pub struct ClientConfig {
     /// `us` (default), `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa`.
+    #[napi(ts_type = "DataCenter")]
     pub data_center: Option<String>,
     /// `production` (default), `sandbox` or `developer`.
+    #[napi(ts_type = "Environment")]
     pub environment: Option<String>,
     /// `v2` ... `v8` (default `v5`).
+    #[napi(ts_type = "ApiVersion")]
     pub api_version: Option<String>,
     /// Send API calls here instead of the data centre's domain (`https`, or `http` on loopback: the emulator).
     pub base_url: Option<String>,
@@ -165,6 +206,22 @@ pub struct ClientConfig {
     /// The org's daily credit allowance, if known (for a reserve in percent).
     pub daily_credits: Option<f64>,
 }
+known_keys!(ClientConfig {
+    data_center,
+    environment,
+    api_version,
+    base_url,
+    accounts_url,
+    connect_timeout_ms,
+    read_timeout_ms,
+    max_retries,
+    proxy,
+    budget,
+    budget_prefix,
+    on_redis_error,
+    budget_concurrency,
+    daily_credits,
+});
 
 /// Authenticate with a ready access token (a 401 is final: it cannot be refreshed).
 #[napi(object)]
@@ -172,6 +229,7 @@ pub struct AccessTokenCredentials {
     /// The access token (`1000.xxx`).
     pub access_token: String,
 }
+known_keys!(AccessTokenCredentials { access_token });
 
 /// Authenticate with the refresh-token grant (tokens are cached, shared and refreshed ahead of expiry).
 #[napi(object)]
@@ -183,38 +241,78 @@ pub struct RefreshTokenCredentials {
     /// The long-lived refresh token.
     pub refresh_token: String,
 }
+known_keys!(RefreshTokenCredentials { client_id, client_secret, refresh_token });
 
 /// The core's settings from `new Client(options)`: the credentials of either kind (typed in index.d.ts as
 /// `(AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig`) and [`ClientConfig`].
 pub fn client_settings(value: Unknown) -> CoreResult<ClientSettings> {
-    let config = options::<ClientConfig>(value, "options")?;
-    let object = options::<Object>(value, "options")?;
+    let config =
+        options::<ClientConfig>(value, "options", &[AccessTokenCredentials::FIELDS, RefreshTokenCredentials::FIELDS])?;
+    let object = value.coerce_to_object().map_err(|e| InvalidInput::new("options", e.reason))?;
     let secret = |name: &str, setting: &str| {
         object
             .get::<String>(name)
             .map_err(|_| Error::InvalidConfig { setting: setting.into(), message: "must be a string".into() })
     };
-    Ok(ClientSettings {
+    let mut settings = ClientSettings {
         access_token: secret("accessToken", "access_token")?,
         client_id: secret("clientId", "client_id")?,
         client_secret: secret("clientSecret", "client_secret")?,
         refresh_token: secret("refreshToken", "refresh_token")?,
-        data_center: config.data_center,
-        environment: config.environment,
-        api_version: config.api_version,
-        base_url: config.base_url,
-        accounts_url: config.accounts_url,
-        connect_timeout: millis(config.connect_timeout_ms, "connect_timeout")?,
-        read_timeout: millis(config.read_timeout_ms, "read_timeout")?,
-        max_retries: count(config.max_retries, "max_retries")?.map(|n| n.min(u32::MAX.into()) as u32),
-        proxy: config.proxy,
-        budget: config.budget,
-        budget_prefix: config.budget_prefix,
-        on_redis_error: config.on_redis_error,
-        budget_concurrency: count(config.budget_concurrency, "budget_concurrency")?.map(|n| n as usize),
-        budget_lease_ttl: None,
-        daily_credits: count(config.daily_credits, "daily_credits")?,
-    })
+        ..ClientSettings::default()
+    };
+    apply_config(&mut settings, config)?;
+    Ok(settings)
+}
+
+/// `config` over `settings` (each setting given replaces the environment's).
+pub fn apply_config(settings: &mut ClientSettings, config: ClientConfig) -> CoreResult<()> {
+    let ClientConfig {
+        data_center,
+        environment,
+        api_version,
+        base_url,
+        accounts_url,
+        connect_timeout_ms,
+        read_timeout_ms,
+        max_retries,
+        proxy,
+        budget,
+        budget_prefix,
+        on_redis_error,
+        budget_concurrency,
+        daily_credits,
+    } = config;
+    let keep = |new: Option<String>, old: &mut Option<String>| {
+        if new.is_some() {
+            *old = new;
+        }
+    };
+    keep(data_center, &mut settings.data_center);
+    keep(environment, &mut settings.environment);
+    keep(api_version, &mut settings.api_version);
+    keep(base_url, &mut settings.base_url);
+    keep(accounts_url, &mut settings.accounts_url);
+    keep(proxy, &mut settings.proxy);
+    keep(budget, &mut settings.budget);
+    keep(budget_prefix, &mut settings.budget_prefix);
+    keep(on_redis_error, &mut settings.on_redis_error);
+    if let Some(n) = count(budget_concurrency, "budget_concurrency")? {
+        settings.budget_concurrency = Some(n as usize);
+    }
+    if let Some(n) = count(daily_credits, "daily_credits")? {
+        settings.daily_credits = Some(n);
+    }
+    if let Some(t) = millis(connect_timeout_ms, "connect_timeout")? {
+        settings.connect_timeout = Some(t);
+    }
+    if let Some(t) = millis(read_timeout_ms, "read_timeout")? {
+        settings.read_timeout = Some(t);
+    }
+    if let Some(n) = count(max_retries, "max_retries")? {
+        settings.max_retries = Some(n.min(u32::MAX.into()) as u32);
+    }
+    Ok(())
 }
 
 /// A parent record addressed by the base module's external field.
@@ -237,13 +335,15 @@ pub struct UpdateRelatedArgs<'a> {
     /// The related list, e.g. `Deals`.
     pub related_list: String,
     /// The related records (at most 100), each keyed by `id` or by `relatedField`, plus relation fields.
-    #[napi(ts_type = "Array<Record<string, JsonValue>>")]
+    /// Plain objects (interfaces with optional fields are fine: an `undefined` field is left out).
+    #[napi(ts_type = "ReadonlyArray<object>")]
     pub records: Vec<Unknown<'a>>,
     /// The related module's external field keying the records; absent: keyed by `id`.
     pub related_field: Option<String>,
     /// The related module, when it differs from the related list's name.
     pub related_module: Option<String>,
 }
+known_keys!(UpdateRelatedArgs<'a> { module, parent, related_list, records, related_field, related_module });
 
 impl UpdateRelatedArgs<'_> {
     /// The core's plain-data request (records made JSON here, on the JS thread).
@@ -252,7 +352,7 @@ impl UpdateRelatedArgs<'_> {
             .records
             .into_iter()
             .enumerate()
-            .map(|(i, r)| value_from_js(r).map_err(|why| InvalidInput::new("data", why).at(i)))
+            .map(|(i, r)| record_from_js(r).map_err(|why| InvalidInput::new("data", why).at(i)))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(UpdateRelatedSpec {
             module: self.module,
@@ -272,16 +372,20 @@ impl UpdateRelatedArgs<'_> {
 #[napi(object, object_to_js = false)]
 pub struct PrepareTarget {
     /// `us` (default), `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa`.
+    #[napi(ts_type = "DataCenter")]
     pub data_center: Option<String>,
     /// `production` (default), `sandbox` or `developer`.
+    #[napi(ts_type = "Environment")]
     pub environment: Option<String>,
     /// `v2` ... `v8` (default `v5`).
+    #[napi(ts_type = "ApiVersion")]
     pub api_version: Option<String>,
     /// A base URL instead of the data centre's domain.
     pub base_url: Option<String>,
     /// An access token: validated, and then shown as `Zoho-oauthtoken ***` in `headers` and `toCurl()`.
     pub access_token: Option<String>,
 }
+known_keys!(PrepareTarget { data_center, environment, api_version, base_url, access_token });
 
 impl PrepareTarget {
     /// The core's settings for it.
@@ -313,6 +417,8 @@ pub struct Outcome {
     pub details: Map<String, Value>,
     /// The Zoho record id in `details.id` (for a success: the related record's id). Always a string.
     pub id: Option<String>,
+    /// For a failure: the HTTP status of the response that carried it.
+    pub status: Option<u32>,
 }
 
 impl From<&CoreOutcome> for Outcome {
@@ -324,13 +430,14 @@ impl From<&CoreOutcome> for Outcome {
             message: o.message().to_owned(),
             details: details_for_js(o.details()),
             id: o.id().map(str::to_owned),
+            status: o.result.as_ref().err().and_then(|f| f.status).map(u32::from),
         }
     }
 }
 
 /// The result of one call: one outcome per input record, in input order (a 207 is a normal result).
 #[napi(object, object_from_js = false)]
-pub struct UpdateResponse {
+pub struct UpdateResult {
     /// 200 (all succeeded), 207 (mixed) or 400 (all failed).
     pub status: u32,
     /// One per input record, in input order.
@@ -339,13 +446,20 @@ pub struct UpdateResponse {
     pub credits_remaining: Option<f64>,
     /// True when every record succeeded.
     pub all_succeeded: bool,
+    /// How many records succeeded.
+    pub succeeded: u32,
+    /// How many records failed.
+    pub failed: u32,
 }
 
-impl From<CoreResponse> for UpdateResponse {
+impl From<CoreResponse> for UpdateResult {
     fn from(r: CoreResponse) -> Self {
-        UpdateResponse {
+        let succeeded = r.outcomes.iter().filter(|o| o.is_success()).count() as u32;
+        UpdateResult {
             status: r.status.into(),
             all_succeeded: r.all_succeeded(),
+            succeeded,
+            failed: r.outcomes.len() as u32 - succeeded,
             outcomes: r.outcomes.iter().map(Outcome::from).collect(),
             credits_remaining: r.credits_remaining.map(|c| c as f64),
         }

@@ -1,5 +1,6 @@
 //! `Emulator`: the in-process Zoho CRM emulator (crate zcrm-emulator) for tests: real HTTP on 127.0.0.1, its
-//! state, faults and counters. Its methods are quick and synchronous (they only touch in-memory state).
+//! state, faults and counters. Its methods are quick and synchronous (they only touch in-memory state). After
+//! `stop()`, every method throws an `Error` with code `ERR_INVALID_STATE` naming the method.
 
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use serde_json::{Map, Value};
 use zcrm_emulator::{Emulator as Server, EmulatorConfig, EmulatorSettings, Fault};
 use zcrm_extid::{Error, InvalidInput};
 
-use crate::convert::{self, CoreResult, count, details_for_js, json_for_js};
-use crate::errors;
+use crate::client::Client;
+use crate::convert::{self, ClientConfig, CoreResult, count, details_for_js, json_for_js};
+use crate::{errors, glue};
 
 /// How `Emulator.start` configures the emulator (everything optional).
 #[derive(Default)]
@@ -23,6 +25,7 @@ pub struct EmulatorOptions {
     /// Concurrent CRM API calls allowed; one more is answered 429.
     pub concurrency: Option<f64>,
     /// The concurrency limit of a Zoho edition: `free`, `standard`, `professional`, `enterprise`, `ultimate`.
+    #[napi(ts_type = "Edition")]
     pub edition: Option<String>,
     /// API credits per day (one per call); unlimited if absent.
     pub credits: Option<f64>,
@@ -34,6 +37,16 @@ pub struct EmulatorOptions {
     #[napi(ts_type = "Record<string, JsonValue>")]
     pub seed: Option<Value>,
 }
+known_keys!(EmulatorOptions {
+    latency_ms,
+    latency_max_ms,
+    concurrency,
+    edition,
+    credits,
+    token_lifetime_secs,
+    token_throttle,
+    seed,
+});
 
 /// Counters since start (or the last `reset()`).
 #[napi(object, object_from_js = false)]
@@ -110,8 +123,22 @@ fn invalid(argument: &str, message: impl Into<String>) -> Error {
 }
 
 impl Emulator {
-    fn running(&self, env: &Env) -> napi::Result<&Server> {
-        self.inner.as_ref().ok_or_else(|| errors::to_js(env, &invalid("emulator", "is stopped")))
+    /// The running server, or the `ERR_INVALID_STATE` error of a stopped emulator's `method`.
+    fn running(&self, env: &Env, method: &str) -> napi::Result<&Server> {
+        self.inner.as_ref().ok_or_else(|| stopped(env, method))
+    }
+}
+
+fn stopped(env: &Env, method: &str) -> napi::Error {
+    let message = format!(
+        "Emulator.{method}(): this emulator was stopped (stop() was called); start another with Emulator.start()"
+    );
+    let fields = serde_json::json!({ "code": "ERR_INVALID_STATE" });
+    match env.to_js_value(&fields).and_then(|f| {
+        glue::call::<FnArgs<(String, Unknown)>, Unknown>(env, "plainError", FnArgs::from((message.clone(), f)))
+    }) {
+        Ok(error) => napi::Error::from(error),
+        Err(_) => napi::Error::new(Status::GenericFailure, message),
     }
 }
 
@@ -138,11 +165,11 @@ impl Emulator {
         let start = || -> CoreResult<Server> {
             let options = match options {
                 Some(o) if !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                    convert::options::<EmulatorOptions>(o, "options")?
+                    convert::options::<EmulatorOptions>(o, "options", &[])?
                 }
                 _ => EmulatorOptions::default(),
             };
-            Server::start(config(options)?).map_err(|e| Error::Transport { message: e.to_string() })
+            Server::start(config(options)?).map_err(|e| Error::transport(e.to_string()))
         };
         start().map(|e| Emulator { inner: Some(e) }).map_err(|e| errors::to_js(&env, &e))
     }
@@ -150,19 +177,19 @@ impl Emulator {
     /// `http://127.0.0.1:{port}`: the client's `baseUrl`.
     #[napi(getter)]
     pub fn base_url(&self, env: Env) -> napi::Result<String> {
-        Ok(self.running(&env)?.base_url().to_owned())
+        Ok(self.running(&env, "baseUrl")?.base_url().to_owned())
     }
 
     /// `{baseUrl}/accounts`: the client's `accountsUrl`.
     #[napi(getter)]
     pub fn accounts_url(&self, env: Env) -> napi::Result<String> {
-        Ok(self.running(&env)?.accounts_url())
+        Ok(self.running(&env, "accountsUrl")?.accounts_url())
     }
 
     /// Options for `new Client(...)` wired to this emulator with the default seed's OAuth client.
     #[napi]
     pub fn client_options(&self, env: Env) -> napi::Result<EmulatorClientOptions> {
-        let emu = self.running(&env)?;
+        let emu = self.running(&env, "clientOptions")?;
         let (id, secret, refresh) = Server::default_credentials();
         Ok(EmulatorClientOptions {
             client_id: id.into(),
@@ -176,13 +203,13 @@ impl Emulator {
     /// The whole state (modules, records, related lists, relations, stats) as JSON.
     #[napi(ts_return_type = "Record<string, JsonValue>")]
     pub fn state(&self, env: Env) -> napi::Result<Value> {
-        Ok(json_for_js(self.running(&env)?.state()))
+        Ok(json_for_js(self.running(&env, "state")?.state()))
     }
 
     /// Counters.
     #[napi]
     pub fn stats(&self, env: Env) -> napi::Result<EmulatorStats> {
-        let s = self.running(&env)?.stats();
+        let s = self.running(&env, "stats")?.stats();
         Ok(EmulatorStats {
             api_calls: s.api_calls as f64,
             rejected_concurrency: s.rejected_concurrency as f64,
@@ -199,7 +226,7 @@ impl Emulator {
     #[napi]
     pub fn journal(&self, env: Env) -> napi::Result<Vec<JournalEntry>> {
         Ok(self
-            .running(&env)?
+            .running(&env, "journal")?
             .journal()
             .into_iter()
             .map(|e| JournalEntry {
@@ -216,7 +243,7 @@ impl Emulator {
     /// Empties the journal.
     #[napi]
     pub fn clear_journal(&self, env: Env) -> napi::Result<()> {
-        self.running(&env)?.clear_journal();
+        self.running(&env, "clearJournal")?.clear_journal();
         Ok(())
     }
 
@@ -224,7 +251,7 @@ impl Emulator {
     /// `{ kind: 'drop' }`, `{ kind: 'latency', ms: 300 }` (`target`, `count`, `forever`, `probability`, `phase`).
     #[napi(ts_args_type = "fault: Record<string, JsonValue>")]
     pub fn push_fault(&self, env: Env, fault: Value) -> napi::Result<()> {
-        let emu = self.running(&env)?;
+        let emu = self.running(&env, "pushFault")?;
         let fault = serde_json::from_value::<Fault>(fault)
             .map_err(|e| errors::to_js(&env, &invalid("fault", e.to_string())))?;
         emu.push_fault(fault);
@@ -234,21 +261,21 @@ impl Emulator {
     /// Removes every queued fault.
     #[napi]
     pub fn clear_faults(&self, env: Env) -> napi::Result<()> {
-        self.running(&env)?.clear_faults();
+        self.running(&env, "clearFaults")?.clear_faults();
         Ok(())
     }
 
     /// Expires every access token now.
     #[napi]
     pub fn expire_tokens(&self, env: Env) -> napi::Result<()> {
-        self.running(&env)?.expire_tokens();
+        self.running(&env, "expireTokens")?.expire_tokens();
         Ok(())
     }
 
     /// Back to the seed: state, faults, journal and counters.
     #[napi]
     pub fn reset(&self, env: Env) -> napi::Result<()> {
-        self.running(&env)?.reset();
+        self.running(&env, "reset")?.reset();
         Ok(())
     }
 
@@ -267,21 +294,23 @@ impl Emulator {
                 _ => Map::new(),
             })
             .collect();
-        self.running(&env)?.insert_records(&module, records).map_err(|e| errors::to_js(&env, &invalid("records", e)))
+        self.running(&env, "insertRecords")?
+            .insert_records(&module, records)
+            .map_err(|e| errors::to_js(&env, &invalid("records", e)))
     }
 
-    /// The records of `relatedModule` linked to `module`'s record `id`, with the relation fields.
+    /// The records of `relatedModule` linked to `module`'s record `recordId`, with the relation fields.
     #[napi]
     pub fn related(
         &self,
         env: Env,
         module: String,
-        id: String,
+        record_id: String,
         related_module: String,
     ) -> napi::Result<Vec<RelatedRecord>> {
         Ok(self
-            .running(&env)?
-            .related(&module, &id, &related_module)
+            .running(&env, "related")?
+            .related(&module, &record_id, &related_module)
             .into_iter()
             .map(|(id, fields)| RelatedRecord { id, fields: details_for_js(&fields) })
             .collect())
@@ -296,27 +325,71 @@ impl Emulator {
         field: String,
         value: String,
     ) -> napi::Result<Option<String>> {
-        Ok(self.running(&env)?.find_external(&module, &field, &value))
+        Ok(self.running(&env, "findExternal")?.find_external(&module, &field, &value))
     }
 
     /// Adds a ready access token with `scopes` (e.g. `['ZohoCRM.modules.leads.ALL']`), expiring after
-    /// `expiresInSecs` (never if absent).
+    /// `expiresIn` seconds (never if absent).
     #[napi]
     pub fn add_access_token(
         &self,
         env: Env,
         token: String,
         scopes: Vec<String>,
-        expires_in_secs: Option<f64>,
+        expires_in: Option<f64>,
     ) -> napi::Result<()> {
-        let emu = self.running(&env)?;
-        let expires = count(expires_in_secs, "expires_in_secs").map_err(|e| errors::to_js(&env, &e))?;
+        let emu = self.running(&env, "addAccessToken")?;
+        let expires = count(expires_in, "expires_in").map_err(|e| errors::to_js(&env, &e))?;
         let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
         emu.add_access_token(&token, &scopes, expires.map(Duration::from_secs));
         Ok(())
     }
 
-    /// Stops the server (idempotent); other methods then throw.
+    /// A `Client` wired to this emulator with the default seed's OAuth client (refresh-token grant);
+    /// `overrides` (settings: `apiVersion`, `maxRetries`, `readTimeoutMs`, ...) win.
+    #[napi(ts_args_type = "overrides?: ClientConfig")]
+    pub fn client(&self, env: Env, overrides: Option<Unknown>) -> napi::Result<Client> {
+        let emu = self.running(&env, "client")?;
+        let (id, secret, refresh) = Server::default_credentials();
+        let build = || -> CoreResult<zcrm_extid::Client> {
+            let mut settings = zcrm_extid::settings::ClientSettings {
+                client_id: Some(id.into()),
+                client_secret: Some(secret.into()),
+                refresh_token: Some(refresh.into()),
+                base_url: Some(emu.base_url().into()),
+                accounts_url: Some(emu.accounts_url()),
+                ..Default::default()
+            };
+            if let Some(o) = overrides.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
+                convert::apply_config(&mut settings, convert::options::<ClientConfig>(o, "overrides", &[])?)?;
+            }
+            settings.build()
+        };
+        build().map(|inner| Client { inner }).map_err(|e| errors::to_js(&env, &e))
+    }
+
+    /// Revokes a refresh token (refreshing then answers `invalid_code`); false if it was unknown.
+    #[napi]
+    pub fn revoke_refresh_token(&self, env: Env, token: String) -> napi::Result<bool> {
+        Ok(self.running(&env, "revokeRefreshToken")?.revoke_refresh_token(&token))
+    }
+
+    /// Adds a refresh token with `scopes` for a (new or existing) OAuth client.
+    #[napi]
+    pub fn add_refresh_token(
+        &self,
+        env: Env,
+        client_id: String,
+        client_secret: String,
+        token: String,
+        scopes: Vec<String>,
+    ) -> napi::Result<()> {
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        self.running(&env, "addRefreshToken")?.add_refresh_token(&client_id, &client_secret, &token, &scopes);
+        Ok(())
+    }
+
+    /// Stops the server (idempotent); other methods then throw `ERR_INVALID_STATE`.
     #[napi]
     pub fn stop(&mut self) {
         self.inner = None;

@@ -22,6 +22,7 @@ use zcrm_extid::transport::HttpResponse;
 use zcrm_extid::{Error, InvalidInput};
 
 use crate::client::{Client, PreparedRequest};
+use crate::call::{self, Controls, Mode};
 use crate::convert::{self, CoreResult, details_for_js, json_for_js, value_from_js};
 use crate::errors;
 
@@ -58,6 +59,10 @@ pub struct RecordsCallArgs<'a> {
     /// upsert: the duplicate-check fields, in order.
     pub duplicate_check_fields: Option<Vec<String>>,
 }
+known_keys!(RecordsCallArgs<'a> {
+    module, records, key, id, ids, values, fields, page, per_page, page_token, external_fields,
+    duplicate_check_fields,
+});
 
 fn list(v: Either<String, Vec<String>>) -> Vec<String> {
     match v {
@@ -261,57 +266,6 @@ impl From<CorePage> for RecordsPage {
     }
 }
 
-/// A records write or read, off the JS thread.
-pub struct RecordsTask {
-    work: CoreResult<(zcrm_extid::Client, RecordsCall)>,
-}
-
-impl Task for RecordsTask {
-    type Output = CoreResult<Either<CoreResponse, CorePage>>;
-    type JsValue = Either<RecordsResponse, RecordsPage>;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let (client, call) = match &self.work {
-            Ok(w) => w,
-            Err(e) => return Ok(Err(e.clone())),
-        };
-        Ok(match call {
-            RecordsCall::Get(c) => client.get_records(c).map(Either::B),
-            RecordsCall::Search(c) => client.search_records(c).map(Either::B),
-            RecordsCall::Insert(c) => client.insert_records(c).map(Either::A),
-            RecordsCall::Update(c) => client.update_records(c).map(Either::A),
-            RecordsCall::Upsert(c) => client.upsert_records(c).map(Either::A),
-            RecordsCall::Delete(c) => client.delete_records(c).map(Either::A),
-        })
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        match output {
-            Ok(Either::A(r)) => Ok(Either::A(r.into())),
-            Ok(Either::B(p)) => Ok(Either::B(p.into())),
-            Err(e) => Err(errors::to_js(&env, &e)),
-        }
-    }
-}
-
-/// The next page of a [`RecordPager`], off the JS thread.
-pub struct PageTask {
-    pages: Arc<Mutex<Pages<GetRecords>>>,
-}
-
-impl Task for PageTask {
-    type Output = Option<CoreResult<CorePage>>;
-    type JsValue = Option<RecordsPage>;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self.pages.lock().unwrap_or_else(|p| p.into_inner()).next())
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        output.map(|page| page.map(RecordsPage::from).map_err(|e| errors::to_js(&env, &e))).transpose()
-    }
-}
-
 /// The pages of a read, fetched one by one: `for (let p; (p = await pager.next()); ) { ... }`.
 #[napi]
 pub struct RecordPager {
@@ -320,25 +274,66 @@ pub struct RecordPager {
 
 #[napi]
 impl RecordPager {
-    /// The next page, or `null` after the last one. Rejects with a `ZcrmError` when a page fails (the pager
-    /// then ends).
-    #[napi(ts_return_type = "Promise<RecordsPage | null>")]
-    pub fn next(&self) -> AsyncTask<PageTask> {
-        AsyncTask::new(PageTask { pages: self.pages.clone() })
+    /// The next page, or `null` after the last one, fetched on the addon's threads. Rejects with a `ZcrmError`
+    /// when a page fails (the pager then ends); `options.signal` / `options.timeoutMs` stop the fetch.
+    #[napi(ts_args_type = "options?: CallOptions", ts_return_type = "Promise<RecordsPage | null>")]
+    pub fn next<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        let pages = self.pages.clone();
+        call::promise(
+            env,
+            "RecordPager.next",
+            Mode::Call,
+            Controls::Options(options),
+            |_| Ok(()),
+            move |(), _| pages.lock().unwrap_or_else(|p| p.into_inner()).next().transpose(),
+            |_, page| Ok(page.map(RecordsPage::from)),
+        )
     }
 }
 
-fn task(client: &Client, args: Unknown, operation: &str) -> AsyncTask<RecordsTask> {
-    AsyncTask::new(RecordsTask { work: call(args, operation).map(|c| (client.inner.clone(), c)) })
+/// A records call (`operation`) as a Promise, sent on the addon's threads (see [`call::promise`]).
+fn records_promise<'e>(
+    client: &Client,
+    env: &'e Env,
+    what: &'static str,
+    operation: &'static str,
+    args: Unknown<'e>,
+    options: Option<Unknown<'e>>,
+) -> napi::Result<Object<'e>> {
+    let core = client.inner.clone();
+    call::promise(
+        env,
+        what,
+        Mode::Call,
+        Controls::Options(options),
+        |_| call(args, operation),
+        move |c, control| {
+            let cancel = &control.cancel;
+            Ok(match c {
+                RecordsCall::Get(c) => Either::B(core.execute_cancellable(&c, cancel)?),
+                RecordsCall::Search(c) => Either::B(core.execute_cancellable(&c, cancel)?),
+                RecordsCall::Insert(c) => Either::A(core.execute_cancellable(&c, cancel)?),
+                RecordsCall::Update(c) => Either::A(core.execute_cancellable(&c, cancel)?),
+                RecordsCall::Upsert(c) => Either::A(core.execute_cancellable(&c, cancel)?),
+                RecordsCall::Delete(c) => Either::A(core.execute_cancellable(&c, cancel)?),
+            })
+        },
+        |_, out: Either<CoreResponse, CorePage>| {
+            Ok(match out {
+                Either::A(r) => Either::A(RecordsResponse::from(r)),
+                Either::B(p) => Either::B(RecordsPage::from(p)),
+            })
+        },
+    )
 }
 
 #[napi]
 impl Client {
     /// Reads records (one page): `ids` a string (`GET {module}/{value}`), an array (`?ids=`), or absent (the
     /// whole module, page by page; `fields` required). No match is an empty page.
-    #[napi(ts_args_type = "args: GetRecordsArgs", ts_return_type = "Promise<RecordsPage>")]
-    pub fn get_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "get")
+    #[napi(ts_args_type = "args: GetRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsPage>")]
+    pub fn get_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "getRecords", "get", args, options)
     }
 
     /// The pages of a read, fetched as `next()` is awaited. Throws a `ZcrmError` for invalid arguments.
@@ -352,35 +347,35 @@ impl Client {
 
     /// Inserts records (`POST {module}`); lookups written as external references (declared in
     /// `externalFields`) get their `X-EXTERNAL` pairs derived. Not retried after a lost answer.
-    #[napi(ts_args_type = "args: InsertRecordsArgs", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn insert_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "insert")
+    #[napi(ts_args_type = "args: InsertRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
+    pub fn insert_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "insertRecords", "insert", args, options)
     }
 
     /// Updates records: with `id`, the one record it addresses; else each by its `key` field (or `id`). A record
     /// changing the field that addresses it is refused before sending (Zoho's NOT_ALLOWED).
-    #[napi(ts_args_type = "args: UpdateRecordsArgs", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn update_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "update")
+    #[napi(ts_args_type = "args: UpdateRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
+    pub fn update_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "updateRecords", "update", args, options)
     }
 
     /// Inserts or updates records (`POST {module}/upsert`); each outcome has `action` and `duplicateField`.
-    #[napi(ts_args_type = "args: UpsertRecordsArgs", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn upsert_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "upsert")
+    #[napi(ts_args_type = "args: UpsertRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
+    pub fn upsert_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "upsertRecords", "upsert", args, options)
     }
 
     /// Deletes records: `ids` a string (one record) or an array (at most 100).
-    #[napi(ts_args_type = "args: DeleteRecordsArgs", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn delete_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "delete")
+    #[napi(ts_args_type = "args: DeleteRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
+    pub fn delete_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "deleteRecords", "delete", args, options)
     }
 
     /// Searches records by the external field `key` (one value: `equals`; several: `in`), values escaped as
     /// Zoho requires. Needs the `ZohoSearch.securesearch.READ` scope.
-    #[napi(ts_args_type = "args: SearchRecordsArgs", ts_return_type = "Promise<RecordsPage>")]
-    pub fn search_records(&self, args: Unknown) -> AsyncTask<RecordsTask> {
-        task(self, args, "search")
+    #[napi(ts_args_type = "args: SearchRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsPage>")]
+    pub fn search_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+        records_promise(self, env, "searchRecords", "search", args, options)
     }
 
     /// The HTTP request of a records call (`operation`: `get`, `insert`, `update`, `upsert`, `delete`,

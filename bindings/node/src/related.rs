@@ -1,6 +1,7 @@
 //! Reading and unlinking related records: `client.getRelated`, `iterRelated`, `deleteRelated` and their
 //! `prepare*` forms. JS arguments -> the core's `GetRelatedSpec` / `DeleteRelatedSpec`; the core's pages and rows
-//! -> plain objects; `RelatedIterator`, an async iterator whose pages are fetched on libuv workers. Every rule is
+//! -> plain objects; `RelatedIterator`, an async iterator whose pages are fetched on the addon's threads (each
+//! `next()` is a call of [`crate::call::promise`], with the iterator's `signal` and `timeoutMs`). Every rule is
 //! the core's.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,13 +12,14 @@ use serde_json::{Map, Value};
 use zcrm_extid::related_specs::{DeleteRelatedSpec, GetRelatedSpec};
 use zcrm_extid::settings::ParentRef;
 use zcrm_extid::{
-    Client as CoreClient, DeleteRelated, Error, GetRelated, InvalidInput, PageInfo as CorePageInfo, RelatedResponse,
-    RelatedRow as CoreRow, RelatedRows,
+    DeleteRelated, Error, GetRelated, InvalidInput, PageInfo as CorePageInfo, RelatedResponse, RelatedRow as CoreRow,
+    RelatedRows,
 };
 
-use crate::client::{Client, PreparedRequest};
+use crate::call::{self, Controls, Mode};
+use crate::client::{Client, PreparedRequest, body_bytes};
 use crate::convert::{self, CoreResult, ParentExternal, details_for_js};
-use crate::errors;
+use crate::{errors, glue};
 
 /// One read of related records (`getRelated`, `iterRelated`, `prepareGetRelated`).
 #[napi(object, object_to_js = false)]
@@ -49,6 +51,20 @@ pub struct GetRelatedArgs {
     /// `If-Modified-Since`: ISO 8601 with a zone (`date.toISOString()` works); a 304 is `notModified`.
     pub if_modified_since: Option<String>,
 }
+known_keys!(GetRelatedArgs {
+    module,
+    parent,
+    related_list,
+    fields,
+    related,
+    ids,
+    related_field,
+    related_module,
+    page,
+    per_page,
+    page_token,
+    if_modified_since,
+});
 
 /// One unlink (`deleteRelated`, `prepareDeleteRelated`).
 #[napi(object, object_to_js = false)]
@@ -68,6 +84,7 @@ pub struct DeleteRelatedArgs {
     /// The related module, when it differs from the related list's name.
     pub related_module: Option<String>,
 }
+known_keys!(DeleteRelatedArgs { module, parent, related_list, values, related_field, related_module });
 
 fn parent(p: Either<String, ParentExternal>) -> ParentRef {
     match p {
@@ -202,65 +219,56 @@ impl From<RelatedResponse> for RelatedResult {
     }
 }
 
-/// `client.getRelated(args)`.
-pub struct GetTask {
-    work: CoreResult<(CoreClient, GetRelated)>,
-}
-
-impl Task for GetTask {
-    type Output = CoreResult<RelatedResponse>;
-    type JsValue = RelatedResult;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(match &self.work {
-            Ok((client, request)) => client.get_related(request),
-            Err(e) => Err(e.clone()),
-        })
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RelatedResult> {
-        output.map(RelatedResult::from).map_err(|e| errors::to_js(&env, &e))
-    }
-}
-
-/// `client.deleteRelated(args)`: the same task as `updateRelated` (one outcome per value).
-pub struct DeleteTask {
-    work: CoreResult<(CoreClient, DeleteRelated)>,
-}
-
-impl Task for DeleteTask {
-    type Output = CoreResult<zcrm_extid::UpdateResponse>;
-    type JsValue = convert::UpdateResponse;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(match &self.work {
-            Ok((client, request)) => client.delete_related(request),
-            Err(e) => Err(e.clone()),
-        })
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<convert::UpdateResponse> {
-        output.map(convert::UpdateResponse::from).map_err(|e| errors::to_js(&env, &e))
-    }
-}
-
 #[napi]
 impl Client {
-    /// Reads related records in one call, off the JS thread: one page of the list, or one related record with
-    /// `related`. Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
+    /// Reads related records in one call: one page of the list, or one related record with `related`.
+    /// Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
     /// `ZcrmError` (code `INVALID_INPUT` before anything is sent, e.g. `fields` missing on v5+).
-    #[napi(ts_args_type = "args: GetRelatedArgs", ts_return_type = "Promise<RelatedResult>")]
-    pub fn get_related(&self, args: Unknown) -> AsyncTask<GetTask> {
-        AsyncTask::new(GetTask { work: get_request(args).map(|r| (self.inner.clone(), r)) })
+    #[napi(ts_args_type = "args: GetRelatedArgs, options?: CallOptions", ts_return_type = "Promise<RelatedResult>")]
+    pub fn get_related<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
+        let client = self.inner.clone();
+        call::promise(
+            env,
+            "getRelated",
+            Mode::Call,
+            Controls::Options(options),
+            |_| get_request(args),
+            move |request, control| client.execute_cancellable(&request, &control.cancel),
+            |_, response| Ok(RelatedResult::from(response)),
+        )
     }
 
     /// Every related record, page after page (page tokens on v7/v8, page numbers before), one page in memory:
-    /// `for await (const row of client.iterRelated(args))`. Pages are fetched on libuv workers. Throws a
-    /// `ZcrmError` for invalid arguments (before anything is sent); an error while paging rejects `next()`.
-    #[napi(ts_args_type = "args: GetRelatedArgs")]
-    pub fn iter_related(&self, env: Env, args: Unknown) -> napi::Result<RelatedIterator> {
-        let rows = get_request(args).and_then(|r| self.inner.iter_related(r)).map_err(|e| errors::to_js(&env, &e))?;
-        Ok(RelatedIterator { rows: Arc::new(Mutex::new(rows)) })
+    /// `for await (const row of client.iterRelated(args))`. Throws a `ZcrmError` for invalid arguments (before
+    /// anything is sent); an error while paging rejects `next()`. `options.signal` aborts the iteration (the
+    /// pending `next()` rejects with an `AbortError`); `options.timeoutMs` limits each page's fetch.
+    #[napi(ts_args_type = "args: GetRelatedArgs, options?: CallOptions", ts_return_type = "RelatedIterator")]
+    pub fn iter_related<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<ClassInstance<'e, RelatedIterator>> {
+        let opened = || -> CoreResult<_> {
+            let (signal, timeout_ms) = call::read_options(options)?;
+            let rows = self.inner.iter_related(get_request(args)?)?;
+            Ok((signal, timeout_ms, rows))
+        };
+        let (signal, timeout_ms, rows) = opened().map_err(|e| errors::to_js(env, &e))?;
+        let instance = RelatedIterator { rows: Arc::new(Mutex::new(rows)), timeout_ms }.into_instance(env)?;
+        if let Some(signal) = signal {
+            glue::call::<FnArgs<(Object, Object)>, Unknown>(
+                env,
+                "attach",
+                FnArgs::from((instance.as_object(env), signal)),
+            )?;
+        }
+        Ok(instance)
     }
 
     /// The HTTP request `getRelated(args)` would send (after the version rules), without sending it.
@@ -272,11 +280,25 @@ impl Client {
             .map_err(|e| errors::to_js(&env, &e))
     }
 
-    /// Unlinks related records in one call, off the JS thread: one value in the path, several (up to 100) in
-    /// `ids`. Resolves to one outcome per value in input order (a 207 is a normal result).
-    #[napi(ts_args_type = "args: DeleteRelatedArgs", ts_return_type = "Promise<UpdateResponse>")]
-    pub fn delete_related(&self, args: Unknown) -> AsyncTask<DeleteTask> {
-        AsyncTask::new(DeleteTask { work: delete_request(args).map(|r| (self.inner.clone(), r)) })
+    /// Unlinks related records in one call: one value in the path, several (up to 100) in `ids`. Resolves to
+    /// one outcome per value in input order (a 207 is a normal result).
+    #[napi(ts_args_type = "args: DeleteRelatedArgs, options?: CallOptions", ts_return_type = "Promise<UpdateResult>")]
+    pub fn delete_related<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
+        let client = self.inner.clone();
+        call::promise(
+            env,
+            "deleteRelated",
+            Mode::Call,
+            Controls::Options(options),
+            |_| delete_request(args),
+            move |request, control| client.execute_cancellable(&request, &control.cancel),
+            |_, response| Ok(convert::UpdateResult::from(response)),
+        )
     }
 
     /// The HTTP request `deleteRelated(args)` would send, without sending it.
@@ -296,15 +318,12 @@ pub fn parse_related(
     env: Env,
     status: u32,
     content_type: Option<String>,
-    body: Either<String, Buffer>,
+    body: Either<String, Uint8Array>,
 ) -> napi::Result<RelatedResult> {
-    let body: &[u8] = match &body {
-        Either::A(text) => text.as_bytes(),
-        Either::B(bytes) => bytes,
-    };
-    let parsed = u16::try_from(status)
-        .map_err(|_| Error::from(InvalidInput::new("status", "must be an HTTP status")))
-        .and_then(|status| zcrm_extid::related_rows::parse_related(status, content_type.as_deref(), body, None));
+    let parsed =
+        u16::try_from(status).map_err(|_| Error::from(InvalidInput::new("status", "must be an HTTP status"))).and_then(
+            |status| zcrm_extid::related_rows::parse_related(status, content_type.as_deref(), body_bytes(&body), None),
+        );
     parsed.map(RelatedResult::from).map_err(|e| errors::to_js(&env, &e))
 }
 
@@ -318,45 +337,44 @@ pub struct RelatedStep {
 }
 
 /// Every related record of a read, as an async iterator (`for await ... of`). Rows of the page in memory are
-/// handed out at once; the next page is fetched on a libuv worker. Await each `next()` before the next call.
+/// handed out at once; the next page is fetched on an addon thread. Await each `next()` before the next call.
 #[napi]
 pub struct RelatedIterator {
     rows: Arc<Mutex<RelatedRows>>,
+    timeout_ms: Option<f64>,
 }
 
 fn locked(rows: &Mutex<RelatedRows>) -> MutexGuard<'_, RelatedRows> {
     rows.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The next row, fetching a page if needed.
-pub struct NextTask {
-    rows: Arc<Mutex<RelatedRows>>,
-}
-
-impl Task for NextTask {
-    type Output = CoreResult<Option<CoreRow>>;
-    type JsValue = RelatedStep;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(locked(&self.rows).next().transpose())
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RelatedStep> {
-        output
-            .map(|row| RelatedStep { done: row.is_none(), value: row.map(RelatedRow::from) })
-            .map_err(|e| errors::to_js(&env, &e))
-    }
-}
-
 #[napi]
 impl RelatedIterator {
     /// The next row: `{ done: false, value }`, or `{ done: true }` after the last.
     #[napi(ts_return_type = "Promise<IteratorResult<RelatedRow, undefined>>")]
-    pub fn next(&self, env: Env) -> napi::Result<PromiseRaw<'static, RelatedStep>> {
-        if let Some(row) = locked(&self.rows).next_buffered() {
-            return PromiseRaw::resolve(&env, RelatedStep { done: false, value: Some(RelatedRow::from(row)) });
+    pub fn next<'e>(
+        &self,
+        env: &'e Env,
+        this: This<'e>,
+    ) -> napi::Result<Either<PromiseRaw<'e, RelatedStep>, Object<'e>>> {
+        let signal: Option<Object> = glue::call(env, "attached", FnArgs::from((this.object,)))?;
+        let aborted = signal.map(|s| s.get::<bool>("aborted")).transpose()?.flatten().unwrap_or(false);
+        if !aborted && let Some(row) = locked(&self.rows).next_buffered() {
+            // A row of the page in memory: no thread, no wait.
+            return PromiseRaw::resolve(env, RelatedStep { done: false, value: Some(RelatedRow::from(row)) })
+                .map(Either::A);
         }
-        Ok(env.spawn(NextTask { rows: self.rows.clone() })?.promise_object())
+        let rows = self.rows.clone();
+        call::promise(
+            env,
+            "RelatedIterator.next",
+            Mode::Call,
+            Controls::Given(signal, self.timeout_ms),
+            |_| Ok(()),
+            move |(), _| locked(&rows).next().transpose(),
+            |_, row| Ok(RelatedStep { done: row.is_none(), value: row.map(RelatedRow::from) }),
+        )
+        .map(Either::B)
     }
 
     /// Stops early (`break` in `for await`): later `next()` calls resolve `{ done: true }` without fetching.
@@ -377,15 +395,4 @@ impl RelatedIterator {
     pub fn pages_fetched(&self) -> u32 {
         locked(&self.rows).pages_fetched() as u32
     }
-}
-
-/// Makes `RelatedIterator` async-iterable (`[Symbol.asyncIterator]() { return this }`); called once when the
-/// addon loads, after the classes are registered.
-pub fn install(env: &Env, exports: &Object) -> Result<()> {
-    let patch: Function<FnArgs<(Unknown,)>, Unknown> = env.run_script(
-        "(cls) => { Object.defineProperty(cls.prototype, Symbol.asyncIterator, { value: function () { return this }, writable: true, configurable: true }) }",
-    )?;
-    let class: Unknown = exports.get_named_property("RelatedIterator")?;
-    patch.call(FnArgs::from((class,)))?;
-    Ok(())
 }

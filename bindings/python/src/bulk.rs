@@ -1,18 +1,28 @@
-//! `Client.link_many`: a bulk job over any Python iterable of row mappings, run by the core's engine with the
-//! GIL released. The GIL is re-attached only to pull the next row from the Python iterator and to call the
-//! progress callback, so a generator of a million rows is never materialised. An exception from the iterator
-//! or the callback, or a signal (Ctrl-C), cancels the job through the core's [`Cancel`]: calls in flight
-//! finish, then the exception is raised with the partial report attached as `bulk_report`. A job stopped by
-//! the core's circuit breaker raises the error that stopped it, with the report attached the same way.
+//! Bulk jobs over any Python iterable of row mappings, run by the core's engine with the GIL released:
+//! [`link_many`] (a report at the end, `on_outcome` as outcomes come) and [`iter_link_many`] (an iterator of
+//! outcomes as they come, the job on its own thread). Both go through [`Job`]: the one helper for "a bulk job
+//! over an iterable", which bulk operations added later (unlink, upsert, reconcile's apply) reuse with their
+//! own row mapping and core call.
+//!
+//! The GIL is re-attached only to pull the next row from the Python iterator and to call the callbacks, so a
+//! generator of a million rows is never materialised. An exception from the iterator or a callback, a signal
+//! (Ctrl-C), or the thread's `CancelScope` (an `aio` task cancelled) cancels the job through the core's
+//! [`Cancel`]: calls in flight finish, then the exception is raised with the partial report attached as
+//! `bulk_report`. A job stopped by the core's circuit breaker raises the error that stopped it, with the report
+//! attached the same way.
 
-use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
+use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Value};
 use zcrm_extid::InvalidInput;
 use zcrm_extid::bulk::{
-    BulkRow, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping, RowOutcome as CoreRowOutcome,
+    BulkOptions, BulkRow, BulkSpec, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping,
+    RowOutcome as CoreRowOutcome,
 };
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
 
@@ -22,26 +32,30 @@ use crate::convert::json_map_to_py as details_dict;
 use crate::errors::{invalid_input, to_py_err};
 use crate::results::{outcome_repr, py_repr, seq_index};
 
-/// Rows converted per GIL attachment: attaching costs about as much as converting a row, so rows are pulled in
-/// small chunks (a generator still runs lazily, at most this many rows ahead of the engine).
+/// Rows converted per GIL attachment for a sized input (a list, a DataFrame's records): attaching costs about
+/// as much as converting a row. Only a sized input is read ahead: its rows are already in memory, so rows read
+/// and not yet sent when a job stops cost nothing. A generator is pulled one row per attachment, so every row it
+/// yielded is in the report (as sent, or `NOT_ATTEMPTED`), never dropped unseen in a read-ahead buffer.
 const CHUNK: usize = 64;
 
-/// Reads rows from a Python iterator, a chunk of rows per GIL attachment.
-struct PyRows<'a> {
-    iter: &'a Py<PyIterator>,
-    mapping: &'a RowMapping,
+/// Reads rows from a Python iterator: [`CHUNK`] rows per GIL attachment for a sized input, else one.
+struct PyRows {
+    iter: Py<PyIterator>,
+    mapping: Arc<RowMapping>,
     /// The columns the mapping reads (parent, key, named relation fields): only these are converted.
-    columns: &'a [String],
+    columns: Arc<[String]>,
     /// With `extra="error"`: read every column name, to find those that are not mapped.
     all_names: bool,
     next_row: usize,
-    stop: &'a Stop,
+    stop: Arc<Stop>,
+    /// Rows read per GIL attachment: [`CHUNK`] or 1.
+    chunk: usize,
     /// Rows converted and not yet handed to the engine.
     ready: std::collections::VecDeque<Result<BulkRow, InvalidInput>>,
     exhausted: bool,
 }
 
-/// The first Python exception of the job (from the iterator, the callback or a signal), which cancels it.
+/// The first Python exception of the job (from the iterator, a callback or a signal), which cancels it.
 struct Stop {
     error: Mutex<Option<PyErr>>,
     cancel: Cancel,
@@ -65,7 +79,7 @@ impl Stop {
     }
 }
 
-impl Iterator for PyRows<'_> {
+impl Iterator for PyRows {
     type Item = Result<BulkRow, InvalidInput>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -76,8 +90,8 @@ impl Iterator for PyRows<'_> {
     }
 }
 
-impl PyRows<'_> {
-    /// Converts up to [`CHUNK`] rows under one GIL attachment (fewer when the iterator ends or raises).
+impl PyRows {
+    /// Converts up to `chunk` rows under one GIL attachment (fewer when the iterator ends or raises).
     fn fill(&mut self) {
         Python::attach(|py| {
             if let Err(e) = py.check_signals() {
@@ -85,7 +99,7 @@ impl PyRows<'_> {
                 return;
             }
             let iter = self.iter.bind(py);
-            for _ in 0..CHUNK {
+            for _ in 0..self.chunk {
                 match iter.clone().next() {
                     None => {
                         self.exhausted = true;
@@ -98,7 +112,7 @@ impl PyRows<'_> {
                     Some(Ok(row)) => {
                         let index = self.next_row;
                         self.next_row += 1;
-                        let mapped = cells(&row, index, self.columns, self.all_names).and_then(|(cells, names)| {
+                        let mapped = cells(&row, index, &self.columns, self.all_names).and_then(|(cells, names)| {
                             self.mapping.map_row(
                                 index,
                                 &|c| cells.get(c).cloned(),
@@ -150,6 +164,8 @@ fn cells(
 
 /// Job settings from the Python keyword arguments.
 pub struct LinkArgs {
+    pub parent: String,
+    pub related: String,
     pub related_list: Option<String>,
     pub parent_column: Option<String>,
     pub related_column: Option<String>,
@@ -159,68 +175,76 @@ pub struct LinkArgs {
     pub edition: Option<String>,
     pub batch_size: Option<usize>,
     pub window: Option<usize>,
+    pub adaptive: Option<bool>,
     pub progress_interval: Option<f64>,
-    /// Credits left to the org's other integrations: `500` or `"10%"` (needs a budget).
+    /// The credit reserve (`"5000"` or `"10%"`), with a shared budget.
     pub reserve: Option<String>,
 }
 
-/// Runs the job; see the module docs.
-pub fn link_many(
-    py: Python<'_>,
-    client: &Client,
-    rows: &Bound<'_, PyAny>,
-    parent: &str,
-    related: &str,
-    args: LinkArgs,
+/// A bulk job ready to run over a Python iterable: its rows, its options, the core call that runs it, and the
+/// callbacks. [`Job::run`] runs it here; [`Job::spawn`] on its own thread, handing outcomes to a channel.
+struct Job {
+    rows: PyRows,
+    options: BulkOptions,
+    stop: Arc<Stop>,
     on_progress: Option<Py<PyAny>>,
-) -> PyResult<BulkReport> {
-    let all_names = args.extra.as_deref() == Some("error");
-    let (spec, mapping) = MappingSettings {
-        parent: parent.to_owned(),
-        related: related.to_owned(),
-        related_list: args.related_list,
-        parent_column: args.parent_column,
-        related_column: args.related_column,
-        fields: args.fields,
-        extra: args.extra,
-    }
-    .build()
-    .map_err(|e| invalid_input(py, e))?;
-    let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
-    // A sized input (a list, a DataFrame's records) gives progress an ETA.
-    let expected_rows = rows.len().ok().map(|n| n as u64);
-    let options = BulkSettings {
-        concurrency: args.concurrency,
-        edition: args.edition,
-        batch_size: args.batch_size,
-        window: args.window,
-        adaptive: None,
-        progress_interval: convert::seconds(args.progress_interval, "progress_interval")
-            .map_err(|e| to_py_err(py, e))?,
-        reserve: args.reserve,
-    }
-    .options()
-    .map(|o| zcrm_extid::bulk::BulkOptions { expected_rows, ..o })
-    .map_err(|e| to_py_err(py, e))?;
-    let iter = rows.try_iter().map_err(|_| {
-        invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
-    })?;
-    let iter = iter.unbind();
-    let stop = Stop { error: Mutex::new(None), cancel: Cancel::new() };
-    let core = &client.inner;
+    #[allow(clippy::type_complexity)]
+    run: Box<
+        dyn FnOnce(
+                PyRows,
+                &BulkOptions,
+                &mut dyn FnMut(CoreRowOutcome),
+                &mut dyn FnMut(&CoreProgress),
+                &Cancel,
+            ) -> Result<CoreSummary, zcrm_extid::Error>
+            + Send,
+    >,
+}
 
-    let (summary, outcomes) = py.detach(|| {
-        let mut outcomes = Vec::new();
-        let mut rows = PyRows {
-            iter: &iter,
-            mapping: &mapping,
-            columns: &columns,
+impl Job {
+    /// A job over `rows` with `mapping`'s rows: `run` is the core's job (e.g. [`zcrm_extid::Client::link_many`]).
+    fn new(
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        mapping: RowMapping,
+        all_names: bool,
+        settings: BulkSettings,
+        on_progress: Option<Py<PyAny>>,
+        run: impl FnOnce(
+            PyRows,
+            &BulkOptions,
+            &mut dyn FnMut(CoreRowOutcome),
+            &mut dyn FnMut(&CoreProgress),
+            &Cancel,
+        ) -> Result<CoreSummary, zcrm_extid::Error>
+        + Send
+        + 'static,
+    ) -> PyResult<Job> {
+        let columns: Arc<[String]> = mapping.required_columns().into_iter().map(str::to_owned).collect();
+        // A sized input (a list, a DataFrame's records) gives progress an ETA.
+        let expected_rows = rows.len().ok().map(|n| n as u64);
+        let options = settings.options().map(|o| BulkOptions { expected_rows, ..o }).map_err(|e| to_py_err(py, e))?;
+        let iter = rows.try_iter().map_err(|_| {
+            invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
+        })?;
+        let stop = Arc::new(Stop { error: Mutex::new(None), cancel: crate::run::token() });
+        let rows = PyRows {
+            iter: iter.unbind(),
+            mapping: Arc::new(mapping),
+            columns,
             all_names,
             next_row: 0,
-            stop: &stop,
-            ready: std::collections::VecDeque::with_capacity(CHUNK),
+            stop: stop.clone(),
+            chunk: if expected_rows.is_some() { CHUNK } else { 1 },
+            ready: std::collections::VecDeque::new(),
             exhausted: false,
         };
+        Ok(Job { rows, options, stop, on_progress, run: Box::new(run) })
+    }
+
+    /// Runs the job on this thread with the GIL released, passing each outcome to `on_outcome`.
+    fn run(self, on_outcome: &mut (dyn FnMut(CoreRowOutcome) + Send)) -> Result<CoreSummary, zcrm_extid::Error> {
+        let Job { rows, options, stop, on_progress, run } = self;
         let mut report_progress = |p: &CoreProgress| {
             Python::attach(|py| {
                 if let Err(e) = py.check_signals() {
@@ -235,8 +259,95 @@ pub fn link_many(
                 }
             })
         };
-        let summary =
-            core.link_many(&spec, &options, &mut rows, &mut |o| outcomes.push(o), &mut report_progress, &stop.cancel);
+        run(rows, &options, on_outcome, &mut report_progress, &stop.cancel)
+    }
+}
+
+/// The settings of a link job from the Python arguments.
+fn link_settings(py: Python<'_>, args: LinkArgs) -> PyResult<(BulkSpec, RowMapping, bool, BulkSettings)> {
+    let all_names = args.extra.as_deref() == Some("error");
+    let (spec, mapping) = MappingSettings {
+        parent: args.parent,
+        related: args.related,
+        related_list: args.related_list,
+        parent_column: args.parent_column,
+        related_column: args.related_column,
+        fields: args.fields,
+        extra: args.extra,
+    }
+    .build()
+    .map_err(|e| invalid_input(py, e))?;
+    let settings = BulkSettings {
+        concurrency: args.concurrency,
+        edition: args.edition,
+        batch_size: args.batch_size,
+        window: args.window,
+        adaptive: args.adaptive,
+        progress_interval: convert::seconds(args.progress_interval, "progress_interval")
+            .map_err(|e| to_py_err(py, e))?,
+        reserve: args.reserve,
+    };
+    Ok((spec, mapping, all_names, settings))
+}
+
+fn link_job(
+    py: Python<'_>,
+    client: &Client,
+    rows: &Bound<'_, PyAny>,
+    args: LinkArgs,
+    on_progress: Option<Py<PyAny>>,
+) -> PyResult<Job> {
+    let (spec, mapping, all_names, settings) = link_settings(py, args)?;
+    let core = client.inner.clone();
+    Job::new(
+        py,
+        rows,
+        mapping,
+        all_names,
+        settings,
+        on_progress,
+        move |rows, options, on_outcome, on_progress, cancel| {
+            core.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
+        },
+    )
+}
+
+/// `err` with `report` attached as `bulk_report` (an exception type that takes no attributes goes without).
+fn with_report(py: Python<'_>, err: PyErr, report: BulkReport) -> PyResult<PyErr> {
+    let _ = err.value(py).setattr("bulk_report", Py::new(py, report)?);
+    Ok(err)
+}
+
+/// Runs the job; see the module docs.
+pub fn link_many(
+    py: Python<'_>,
+    client: &Client,
+    rows: &Bound<'_, PyAny>,
+    args: LinkArgs,
+    on_progress: Option<Py<PyAny>>,
+    on_outcome: Option<Py<PyAny>>,
+    keep_outcomes: bool,
+) -> PyResult<BulkReport> {
+    let job = link_job(py, client, rows, args, on_progress)?;
+    let stop = job.stop.clone();
+    let (summary, outcomes) = py.detach(|| {
+        let mut outcomes = Vec::new();
+        let summary = job.run(&mut |o| {
+            if let Some(callback) = &on_outcome {
+                Python::attach(|py| {
+                    if stop.failed() {
+                        return;
+                    }
+                    let result = Py::new(py, RowOutcome(o.clone())).and_then(|row| callback.bind(py).call1((row,)));
+                    if let Err(e) = result {
+                        stop.fail(e);
+                    }
+                });
+            }
+            if keep_outcomes {
+                outcomes.push(o);
+            }
+        });
         (summary, outcomes)
     });
     let summary = summary.map_err(|e| to_py_err(py, e))?;
@@ -244,12 +355,122 @@ pub fn link_many(
     let report = BulkReport::new(py, summary, outcomes)?;
     match stop.take().or_else(|| stopped.map(|e| to_py_err(py, e))) {
         None => Ok(report),
-        Some(err) => {
-            // The exception carries what was done before the job stopped; an exception type that takes no
-            // attributes just goes without it.
-            let _ = err.value(py).setattr("bulk_report", Py::new(py, report)?);
-            Err(err)
+        Some(err) => Err(with_report(py, err, report)?),
+    }
+}
+
+/// What the job thread of an [`OutcomeStream`] sends.
+enum Event {
+    Outcome(CoreRowOutcome),
+    Done(Result<CoreSummary, zcrm_extid::Error>),
+}
+
+/// Outcomes kept between the job and the iterator: the job waits when the consumer is this far behind.
+const STREAM_BUFFER: usize = 1024;
+
+/// Starts the job on its own thread; see [`OutcomeStream`].
+pub fn iter_link_many(
+    py: Python<'_>,
+    client: &Client,
+    rows: &Bound<'_, PyAny>,
+    args: LinkArgs,
+    on_progress: Option<Py<PyAny>>,
+) -> PyResult<OutcomeStream> {
+    let job = link_job(py, client, rows, args, on_progress)?;
+    let stop = job.stop.clone();
+    let (tx, rx) = mpsc::sync_channel(STREAM_BUFFER);
+    std::thread::Builder::new()
+        .name("zcrm-extid-job".into())
+        .spawn(move || {
+            let done_tx = tx.clone();
+            // A consumer that went away (the stream was dropped) disconnects the channel: nothing waits then.
+            let summary = job.run(&mut |o| drop(tx.send(Event::Outcome(o))));
+            let _ = done_tx.send(Event::Done(summary));
+        })
+        .map_err(|e| to_py_err(py, zcrm_extid::Error::Internal { message: format!("cannot start the job: {e}") }))?;
+    Ok(OutcomeStream { rx: Mutex::new(Some(rx)), stop, summary: Mutex::new(None) })
+}
+
+/// The outcomes of a bulk job as they complete (`Client.iter_link_many`): an iterator, and a context manager
+/// that stops the job on exit. See `Client.iter_link_many`.
+#[pyclass(module = "zcrm_extid._native", frozen)]
+pub struct OutcomeStream {
+    rx: Mutex<Option<Receiver<Event>>>,
+    stop: Arc<Stop>,
+    summary: Mutex<Option<Py<BulkSummary>>>,
+}
+
+impl Drop for OutcomeStream {
+    fn drop(&mut self) {
+        self.stop.cancel.cancel();
+    }
+}
+
+#[pymethods]
+impl OutcomeStream {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<RowOutcome> {
+        loop {
+            let rx = &self.rx;
+            let event = py.detach(|| {
+                let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
+                guard.as_ref().map(|rx| rx.recv_timeout(Duration::from_millis(100)))
+            });
+            let Some(event) = event else { return Err(PyStopIteration::new_err(())) };
+            match event {
+                Ok(Event::Outcome(o)) => return Ok(RowOutcome(o)),
+                Ok(Event::Done(summary)) => {
+                    *self.rx.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    let summary = summary.map_err(|e| to_py_err(py, e))?;
+                    let stopped = summary.stopped.clone();
+                    let report = BulkReport::new(py, summary, Vec::new())?;
+                    *self.summary.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.summary.clone_ref(py));
+                    return match self.stop.take().or_else(|| stopped.map(|e| to_py_err(py, e))) {
+                        None => Err(PyStopIteration::new_err(())),
+                        Some(err) => Err(with_report(py, err, report)?),
+                    };
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Err(e) = py.check_signals() {
+                        self.stop.cancel.cancel();
+                        return Err(e);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    *self.rx.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    return Err(PyStopIteration::new_err(()));
+                }
+            }
         }
+    }
+
+    /// Stops the job: no new calls are sent, calls in flight finish; the iteration then ends.
+    fn close(&self) {
+        self.stop.cancel.cancel();
+    }
+
+    /// The job's totals once the iteration ended, else `None`.
+    #[getter]
+    fn summary(&self, py: Python<'_>) -> Option<Py<BulkSummary>> {
+        self.summary.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| s.clone_ref(py))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let done = self.rx.lock().unwrap_or_else(|p| p.into_inner()).is_none();
+        format!("OutcomeStream(done={})", if done { "True" } else { "False" })
     }
 }
 
@@ -362,7 +583,7 @@ impl Progress {
 
 /// The final outcome of one input row.
 #[pyclass(module = "zcrm_extid._native", frozen)]
-pub struct RowOutcome(CoreRowOutcome);
+pub struct RowOutcome(pub(crate) CoreRowOutcome);
 
 #[pymethods]
 impl RowOutcome {
@@ -380,6 +601,12 @@ impl RowOutcome {
     #[getter]
     fn key(&self) -> Option<&str> {
         self.0.key.as_deref()
+    }
+    /// The row's `Outcome` (`outcome.index == row`); `ok`, `code`, `message`, `details`, `id` and `status` are
+    /// its fields, repeated here for brevity.
+    #[getter]
+    fn outcome(&self) -> crate::results::Outcome {
+        crate::results::Outcome::new(self.0.outcome.clone())
     }
     /// True when the row was linked.
     #[getter]

@@ -1,17 +1,26 @@
-//! `Client`: the core's [`zcrm_extid::Client`] behind Python keyword arguments, with the GIL released around
-//! every call that does I/O; and `prepare_update_related`, the offline form.
+//! `Client`: the core's [`zcrm_extid::Client`] behind Python keyword arguments, every call that does I/O run by
+//! [`crate::run::run`] (GIL released, cancellable by Ctrl-C and by `zcrm_extid.aio`); the offline
+//! `prepare_update_related` and the pure `parse_outcomes`.
+//!
+//! **Pickling** (the choice, documented on `Client`): a client made by `Client.from_env(...)` pickles as that
+//! call (its non-secret overrides); unpickling calls it again, so the receiving process reads the credentials
+//! from its own environment and no secret is ever in the pickle. Any other client holds secrets only it knows:
+//! pickling it raises `TypeError` saying how to hand a client to another process.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 use zcrm_extid::settings::{ClientSettings, UpdateRelatedSpec};
-use zcrm_extid::{Secret, UpdateRelated};
+use zcrm_extid::{Error, InvalidInput, UpdateRelated};
 
-use crate::bulk::{self, BulkReport, LinkArgs};
+use crate::bulk::{self, BulkReport, LinkArgs, OutcomeStream};
 use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
 use crate::records::{self, Args};
 use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
-use crate::results::{PreparedRequest, UpdateResult, py_repr};
+use crate::results::{Outcome, PreparedRequest, UpdateResult, py_repr};
+use crate::run::run;
 
 /// A Zoho CRM client (thread-safe; share one per process: clones of the core client share the keep-alive
 /// pool and the token cache).
@@ -26,6 +35,79 @@ use crate::results::{PreparedRequest, UpdateResult, py_repr};
 #[pyclass(module = "zcrm_extid._native", frozen)]
 pub struct Client {
     pub(crate) inner: zcrm_extid::Client,
+    /// For a client made by `from_env`: its overrides (never a secret), to pickle it by.
+    from_env: Option<Overrides>,
+}
+
+/// The non-secret settings `from_env` takes, as given.
+#[derive(Clone, Default)]
+struct Overrides {
+    data_center: Option<String>,
+    environment: Option<String>,
+    api_version: Option<String>,
+    base_url: Option<String>,
+    accounts_url: Option<String>,
+    connect_timeout: Option<f64>,
+    read_timeout: Option<f64>,
+    max_retries: Option<u32>,
+    proxy: Option<String>,
+}
+
+impl Overrides {
+    /// The environment's settings with these over them.
+    fn apply(&self, mut settings: ClientSettings) -> Result<ClientSettings, Error> {
+        let keep = |new: &Option<String>, old: &mut Option<String>| {
+            if new.is_some() {
+                old.clone_from(new);
+            }
+        };
+        keep(&self.data_center, &mut settings.data_center);
+        keep(&self.environment, &mut settings.environment);
+        keep(&self.api_version, &mut settings.api_version);
+        keep(&self.base_url, &mut settings.base_url);
+        keep(&self.accounts_url, &mut settings.accounts_url);
+        keep(&self.proxy, &mut settings.proxy);
+        if let Some(t) = convert::seconds(self.connect_timeout, "connect_timeout")? {
+            settings.connect_timeout = Some(t);
+        }
+        if let Some(t) = convert::seconds(self.read_timeout, "read_timeout")? {
+            settings.read_timeout = Some(t);
+        }
+        if self.max_retries.is_some() {
+            settings.max_retries = self.max_retries;
+        }
+        Ok(settings)
+    }
+
+    /// As keyword arguments of `from_env` (the pickle of a client).
+    fn to_kwargs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let kw = PyDict::new(py);
+        let put = |k: &str, v: Option<Bound<'py, PyAny>>| -> PyResult<()> {
+            if let Some(v) = v {
+                kw.set_item(k, v)?;
+            }
+            Ok(())
+        };
+        let text = |v: &Option<String>| v.as_ref().map(|s| pyo3::types::PyString::new(py, s).into_any());
+        put("data_center", text(&self.data_center))?;
+        put("environment", text(&self.environment))?;
+        put("api_version", text(&self.api_version))?;
+        put("base_url", text(&self.base_url))?;
+        put("accounts_url", text(&self.accounts_url))?;
+        put("proxy", text(&self.proxy))?;
+        put("connect_timeout", self.connect_timeout.map(|t| pyo3::types::PyFloat::new(py, t).into_any()))?;
+        put("read_timeout", self.read_timeout.map(|t| pyo3::types::PyFloat::new(py, t).into_any()))?;
+        put("max_retries", self.max_retries.map(|n| n.into_pyobject(py)).transpose()?.map(|n| n.into_any()))?;
+        Ok(kw)
+    }
+}
+
+/// `Client.from_env(**overrides)`, the function a pickled client is restored by.
+#[pyfunction]
+#[pyo3(name = "_client_from_env", signature = (overrides))]
+pub fn client_from_env(py: Python<'_>, overrides: &Bound<'_, PyDict>) -> PyResult<Py<Client>> {
+    let client = py.get_type::<Client>().getattr("from_env")?.call((), Some(overrides))?;
+    Ok(client.cast_into::<Client>()?.unbind())
 }
 
 /// Python arguments of an "update related records" call -> the core's validated request.
@@ -105,14 +187,67 @@ impl Client {
             .build()
         };
         // Connecting to the budget's Redis is I/O: without the GIL.
-        py.detach(build).map(|inner| Client { inner }).map_err(|e| to_py_err(py, e))
+        py.detach(build).map(|inner| Client { inner, from_env: None }).map_err(|e| to_py_err(py, e))
     }
 
     /// A client from `ZOHO_ACCESS_TOKEN` (or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`),
-    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`.
+    /// `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`;
+    /// the keyword arguments (settings, never credentials) win over the environment. Such a client pickles
+    /// (see `Client`): the receiving process reads the credentials from its own environment.
     #[staticmethod]
-    fn from_env(py: Python<'_>) -> PyResult<Self> {
-        ClientSettings::from_env().build().map(|inner| Client { inner }).map_err(|e| to_py_err(py, e))
+    #[pyo3(signature = (
+        *, data_center=None, environment=None, api_version=None, base_url=None, accounts_url=None,
+        connect_timeout=None, read_timeout=None, max_retries=None, proxy=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_env(
+        py: Python<'_>,
+        data_center: Option<String>,
+        environment: Option<String>,
+        api_version: Option<String>,
+        base_url: Option<String>,
+        accounts_url: Option<String>,
+        connect_timeout: Option<f64>,
+        read_timeout: Option<f64>,
+        max_retries: Option<u32>,
+        proxy: Option<String>,
+    ) -> PyResult<Self> {
+        let overrides = Overrides {
+            data_center,
+            environment,
+            api_version,
+            base_url,
+            accounts_url,
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            proxy,
+        };
+        overrides
+            .apply(ClientSettings::from_env())
+            .and_then(|s| s.build())
+            .map(|inner| Client { inner, from_env: Some(overrides) })
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Pickling: a `from_env` client pickles as `from_env(**overrides)`; any other raises `TypeError`.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let Some(overrides) = &self.from_env else {
+            return Err(PyTypeError::new_err(
+                "a Client made with explicit credentials cannot be pickled: it would carry its secrets. Make it \
+                 with Client.from_env(...) (it then pickles as that call, and each process reads the credentials \
+                 from its own environment), or create one client per process (e.g. in a multiprocessing Pool's \
+                 initializer)",
+            ));
+        };
+        if overrides.proxy.as_deref().is_some_and(|p| p.contains('@')) {
+            return Err(PyTypeError::new_err(
+                "a Client whose proxy URL holds credentials cannot be pickled: set ZOHO_PROXY in each process's \
+                 environment instead",
+            ));
+        }
+        let restore = py.import("zcrm_extid._native")?.getattr("_client_from_env")?;
+        PyTuple::new(py, [restore, PyTuple::new(py, [overrides.to_kwargs(py)?])?.into_any()])
     }
 
     /// Where API calls go (until a token reply names another Zoho API domain).
@@ -150,12 +285,7 @@ impl Client {
         let client = &self.inner;
         // Ctrl-C is looked for before each attempt and every 100 ms of a backoff sleep: the call stops within
         // about 0.1 s of the attempt on the wire, and the KeyboardInterrupt is raised.
-        let (cancel, interrupt) = crate::signals::ctrl_c_cancel();
-        let response = py.detach(|| client.execute_cancellable(&request, &cancel));
-        if let Some(signal) = interrupt.take() {
-            return Err(signal);
-        }
-        UpdateResult::new(py, response.map_err(|e| to_py_err(py, e))?)
+        UpdateResult::new(py, run(py, |cancel| client.execute_cancellable(&request, cancel))?)
     }
 
     /// The HTTP request `update_related` would send, without sending it or fetching a token.
@@ -220,8 +350,7 @@ impl Client {
         };
         let request = related::get_request(py, args)?;
         let client = &self.inner;
-        let response = py.detach(|| client.get_related(&request));
-        RelatedResult::new(py, response.map_err(|e| to_py_err(py, e))?)
+        RelatedResult::new(py, run(py, |cancel| client.execute_cancellable(&request, cancel))?)
     }
 
     /// Every related record, page after page (page tokens on v7/v8, page numbers before), one page in memory:
@@ -324,8 +453,7 @@ impl Client {
     ) -> PyResult<UpdateResult> {
         let request = related::delete_request(py, module, parent, related_list, values, related_field, related_module)?;
         let client = &self.inner;
-        let response = py.detach(|| client.delete_related(&request));
-        UpdateResult::new(py, response.map_err(|e| to_py_err(py, e))?)
+        UpdateResult::new(py, run(py, |cancel| client.execute_cancellable(&request, cancel))?)
     }
 
     /// The HTTP request `delete_related` would send, without sending it.
@@ -356,12 +484,15 @@ impl Client {
     /// names); other columns are ignored, or with `extra="error"` make the row `INVALID_INPUT` naming the column.
     /// An invalid row becomes an `INVALID_INPUT` outcome; the job goes on.
     ///
-    /// `on_progress(progress)` is called at most every `progress_interval` seconds and once at the end. If it
-    /// raises, or the iterator raises, or Ctrl-C arrives, the job is cancelled: calls in flight finish, rows
-    /// read but not sent become `NOT_ATTEMPTED`, and the exception is raised with the partial `BulkReport` as
-    /// its `bulk_report` attribute. An error that would fail every call (wrong client secret, revoked refresh
-    /// token, missing scope, unknown module, spent credits) stops the job at once and is raised the same way.
-    /// The GIL is released while the job runs.
+    /// `adaptive=False` keeps the concurrency fixed (default: it drops when Zoho answers 429).
+    /// `on_outcome(row_outcome)` is called with each row's outcome as its call completes (completion order);
+    /// with `keep_outcomes=False` the report keeps none (memory stays within the window, whatever the input's
+    /// length). `on_progress(progress)` is called at most every `progress_interval` seconds and once at the
+    /// end. If a callback raises, or the iterator raises, or Ctrl-C arrives, the job is cancelled: calls in
+    /// flight finish, rows read but not sent become `NOT_ATTEMPTED`, and the exception is raised with the
+    /// partial `BulkReport` as its `bulk_report` attribute. An error that would fail every call (wrong client
+    /// secret, revoked refresh token, missing scope, unknown module, spent credits) stops the job at once and is
+    /// raised the same way. The GIL is released while the job runs. `iter_link_many` is the iterator form.
     ///
     /// A tqdm bar (tqdm is not a dependency):
     ///
@@ -376,8 +507,8 @@ impl Client {
     /// ```
     #[pyo3(signature = (
         rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
-        extra=None, concurrency=None, edition=None, batch_size=None, window=None, on_progress=None,
-        progress_interval=None, reserve=None,
+        extra=None, concurrency=None, edition=None, batch_size=None, window=None, adaptive=None, on_progress=None,
+        progress_interval=None, on_outcome=None, keep_outcomes=true, reserve=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn link_many(
@@ -395,11 +526,16 @@ impl Client {
         edition: Option<String>,
         batch_size: Option<usize>,
         window: Option<usize>,
+        adaptive: Option<bool>,
         on_progress: Option<Py<PyAny>>,
         progress_interval: Option<f64>,
+        on_outcome: Option<Py<PyAny>>,
+        keep_outcomes: bool,
         reserve: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<BulkReport> {
         let args = LinkArgs {
+            parent: parent.to_owned(),
+            related: related.to_owned(),
             related_list,
             parent_column,
             related_column,
@@ -409,10 +545,63 @@ impl Client {
             edition,
             batch_size,
             window,
+            adaptive,
             progress_interval,
             reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
         };
-        bulk::link_many(py, self, rows, parent, related, args, on_progress)
+        bulk::link_many(py, self, rows, args, on_progress, on_outcome, keep_outcomes)
+    }
+
+    /// `link_many` as an iterator of `RowOutcome`s, each as its call completes (completion order): write
+    /// results as they come, in memory bounded by the window whatever the input's length. The job runs on its
+    /// own thread while you iterate (it waits when you fall behind). At the end, an error that stopped the job
+    /// (the circuit breaker, or what the rows' iterator or `on_progress` raised) is raised, with `bulk_report`
+    /// holding the totals (its outcomes were yielded already); `summary` then holds them too. `close()` (or
+    /// leaving a `with` block, or Ctrl-C while waiting) stops the job: calls in flight finish, nothing more is
+    /// sent.
+    #[pyo3(signature = (
+        rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
+        extra=None, concurrency=None, edition=None, batch_size=None, window=None, adaptive=None, on_progress=None,
+        progress_interval=None, reserve=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_link_many(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        parent: &str,
+        related: &str,
+        related_list: Option<String>,
+        parent_column: Option<String>,
+        related_column: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        extra: Option<String>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        batch_size: Option<usize>,
+        window: Option<usize>,
+        adaptive: Option<bool>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+        reserve: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<OutcomeStream> {
+        let args = LinkArgs {
+            parent: parent.to_owned(),
+            related: related.to_owned(),
+            related_list,
+            parent_column,
+            related_column,
+            fields: fields.map(convert::fields).transpose()?,
+            extra,
+            concurrency,
+            edition,
+            batch_size,
+            window,
+            adaptive,
+            progress_interval,
+            reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
+        };
+        bulk::iter_link_many(py, self, rows, args, on_progress)
     }
 
     /// Reads records (one page): `ids` a str (one record, `GET {module}/{value}`), a list (`?ids=`), or
@@ -607,12 +796,36 @@ pub fn prepare_update_related(
     let settings =
         ClientSettings { data_center, environment, api_version, base_url, access_token, ..ClientSettings::default() };
     let request = update_request(py, module, parent, related_list, records, related_field, related_module)?;
-    let prepared = match &settings.access_token {
-        // The client's own checks apply to the token; it is attached to the request as the client would.
-        Some(token) => settings
-            .build()
-            .map(|client| client.prepare_update_related(&request).with_token(Secret::new(token.clone()))),
-        None => settings.target().map(|(base, version)| request.prepare(&base, version)),
-    };
-    prepared.map(PreparedRequest::new).map_err(|e| to_py_err(py, e))
+    settings.prepare(&request).map(PreparedRequest::new).map_err(|e| to_py_err(py, e))
+}
+
+/// A response body given as `str` or bytes.
+pub(crate) fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(text) = body.extract::<String>() {
+        return Ok(text.into_bytes());
+    }
+    body.extract::<Vec<u8>>().map_err(|_| {
+        invalid_input(
+            body.py(),
+            InvalidInput::new("body", format!("must be str or bytes, not {}", convert::type_name(body))),
+        )
+    })
+}
+
+/// Interprets the answer to a call that sent `records_sent` records (pure; for a request sent by other
+/// means): one `Outcome` per record in input order, or the exception the client would raise (Zoho's error
+/// object, `NO_CONTENT`, or `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
+#[pyfunction]
+#[pyo3(signature = (status, content_type, body, records_sent))]
+pub fn parse_outcomes(
+    py: Python<'_>,
+    status: u16,
+    content_type: Option<&str>,
+    body: &Bound<'_, PyAny>,
+    records_sent: usize,
+) -> PyResult<Vec<Outcome>> {
+    let body = body_bytes(body)?;
+    zcrm_extid::response::parse_outcomes(status, content_type, &body, records_sent)
+        .map(|outcomes| outcomes.into_iter().map(Outcome::new).collect())
+        .map_err(|e| to_py_err(py, e))
 }

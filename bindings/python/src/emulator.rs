@@ -41,11 +41,9 @@ fn to_py_any(py: Python<'_>, json: serde_json::Result<Value>) -> PyResult<Py<PyA
 
 impl Emulator {
     fn get(&self) -> PyResult<Arc<CoreEmulator>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| PyRuntimeError::new_err("the emulator was stopped"))
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
+            PyRuntimeError::new_err("this emulator was stopped (stop() was called); start another with Emulator()")
+        })
     }
 }
 
@@ -119,6 +117,20 @@ impl Emulator {
             kwargs.update(o.as_mapping())?;
         }
         py.get_type::<Client>().call((), Some(&kwargs))?.cast_into::<Client>().map(Bound::unbind).map_err(Into::into)
+    }
+
+    /// The settings `client()` uses, as a dict of `Client` keyword arguments (the default seed's OAuth client,
+    /// the emulator's URLs): `Client(**emu.client_options())`.
+    fn client_options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let emu = self.get()?;
+        let (id, secret, refresh) = CoreEmulator::default_credentials();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("client_id", id)?;
+        kwargs.set_item("client_secret", secret)?;
+        kwargs.set_item("refresh_token", refresh)?;
+        kwargs.set_item("base_url", emu.base_url())?;
+        kwargs.set_item("accounts_url", emu.accounts_url())?;
+        Ok(kwargs)
     }
 
     /// The whole state (modules, records, related lists, relations, stats) as a dict.

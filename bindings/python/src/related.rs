@@ -9,12 +9,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyString};
 use zcrm_extid::related_specs::{DeleteRelatedSpec, GetRelatedSpec};
 use zcrm_extid::{
-    DeleteRelated, GetRelated, PageInfo as CorePageInfo, RelatedResponse, RelatedRow as CoreRow, RelatedRows,
+    DeleteRelated, Error, GetRelated, PageInfo as CorePageInfo, RelatedResponse, RelatedRow as CoreRow, RelatedRows,
 };
 
+use crate::client::body_bytes;
 use crate::convert::{self, json_map_to_py, type_name};
 use crate::errors::{invalid_input, to_py_err};
 use crate::results::{py_repr, seq_index};
+use crate::run::run;
 
 /// Keyword arguments of a read, as Python gave them.
 pub struct GetArgs<'a, 'py> {
@@ -309,7 +311,15 @@ impl RelatedIterator {
         let buffered = rows.lock().unwrap_or_else(|p| p.into_inner()).next_buffered();
         let next = match buffered {
             Some(row) => Some(Ok(row)),
-            None => py.detach(|| rows.lock().unwrap_or_else(|p| p.into_inner()).next()),
+            // A page is fetched with the GIL released; Ctrl-C or the thread's CancelScope stop before it.
+            None => run(py, |cancel| {
+                if cancel.is_cancelled() {
+                    return Err(Error::Cancelled {
+                        message: "the iteration was cancelled before the next page".into(),
+                    });
+                }
+                Ok(rows.lock().unwrap_or_else(|p| p.into_inner()).next())
+            })?,
         };
         match next {
             None => Ok(None),
@@ -333,4 +343,20 @@ impl RelatedIterator {
     fn __repr__(&self) -> String {
         format!("RelatedIterator(pages_fetched={})", self.pages_fetched())
     }
+}
+
+/// Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
+/// `info`, an empty result for a 204, `not_modified` for a 304, or the exception the client would raise.
+#[pyfunction]
+#[pyo3(signature = (status, content_type, body))]
+pub fn parse_related(
+    py: Python<'_>,
+    status: u16,
+    content_type: Option<&str>,
+    body: &Bound<'_, PyAny>,
+) -> PyResult<RelatedResult> {
+    let body = body_bytes(body)?;
+    let response =
+        zcrm_extid::related_rows::parse_related(status, content_type, &body, None).map_err(|e| to_py_err(py, e))?;
+    RelatedResult::new(py, response)
 }

@@ -129,6 +129,9 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// Every environment.
+    pub const ALL: [Environment; 3] = [Environment::Production, Environment::Sandbox, Environment::Developer];
+
     fn host_label(self) -> &'static str {
         match self {
             Environment::Production => "www",

@@ -1,10 +1,12 @@
-//! [`Error`], its exhaustive [`ErrorKind`], and [`InvalidInput`] (what was wrong, and where).
+//! [`Error`], its exhaustive [`ErrorKind`], and [`InvalidInput`] (what was wrong, and where). The bindings read
+//! an error through [`Error::view`] ([`crate::error_view`]), which names every field.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::code::ErrorCode;
+use crate::code::{ErrorCategory, ErrorCode};
 use crate::redact::{escape_text, needs_escape};
 
 /// Zoho's `details` object of an error or a result, kept as JSON.
@@ -101,11 +103,11 @@ impl std::error::Error for InvalidInput {}
 /// assert_eq!(e.to_string(), r#"invalid data[0]."X\nzcrm: forged": is missing"#);
 /// assert_eq!(e.to_string().lines().count(), 1);
 /// ```
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument or record failed validation; nothing was sent.
-    InvalidInput(#[from] InvalidInput),
+    InvalidInput(InvalidInput),
 
     /// The client configuration is unusable; nothing was sent.
     InvalidConfig {
@@ -163,12 +165,18 @@ pub enum Error {
     Transport {
         /// What failed.
         message: String,
+        /// The I/O error underneath, when there was one (its [`std::io::ErrorKind`] says refused, reset, ...);
+        /// [`std::error::Error::source`] returns it.
+        source: Option<Arc<std::io::Error>>,
     },
 
     /// Connecting or waiting for the response exceeded the configured timeout.
     Timeout {
         /// Which wait timed out.
         message: String,
+        /// The I/O error underneath (kind [`std::io::ErrorKind::TimedOut`]); [`std::error::Error::source`]
+        /// returns it.
+        source: Option<Arc<std::io::Error>>,
     },
 
     /// The call was cancelled (a [`crate::bulk::Cancel`] token, Ctrl-C in the Python package, an `AbortSignal` in
@@ -226,8 +234,8 @@ impl fmt::Display for Error {
                 description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default(),
                 fmt_hint(hint)
             ),
-            Error::Transport { message } => format!("transport error: {message}"),
-            Error::Timeout { message } => format!("timed out: {message}"),
+            Error::Transport { message, .. } => format!("transport error: {message}"),
+            Error::Timeout { message, .. } => format!("timed out: {message}"),
             Error::Cancelled { message } => format!("cancelled: {message}"),
             Error::Internal { message } => format!("internal client error: {message}"),
             Error::Budget { code, message } => format!("{code}: {message}"),
@@ -237,6 +245,24 @@ impl fmt::Display for Error {
             ),
         };
         f.write_str(&escape_text(&raw))
+    }
+}
+
+impl From<InvalidInput> for Error {
+    fn from(e: InvalidInput) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+impl std::error::Error for Error {
+    /// The validation failure of [`Error::InvalidInput`]; the I/O error of [`Error::Transport`] and
+    /// [`Error::Timeout`] (downcast it to [`std::io::Error`]).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidInput(e) => Some(e),
+            Error::Transport { source: Some(s), .. } | Error::Timeout { source: Some(s), .. } => Some(s.as_ref()),
+            _ => None,
+        }
     }
 }
 
@@ -306,6 +332,27 @@ impl Error {
         }
     }
 
+    /// What kind of failure this is: the code's category ([`ErrorCode::category`]), or for a code this client
+    /// does not know, the category of the HTTP status ([`ErrorCategory::for_status`]).
+    ///
+    /// ```
+    /// use zcrm_extid::{Error, ErrorCategory, ErrorCode};
+    /// let dup = Error::from_code(ErrorCode::DuplicateData, Some(400), "duplicate data");
+    /// assert_eq!(dup.category(), ErrorCategory::Conflict);
+    /// let new = Error::from_code(ErrorCode::parse("BRAND_NEW"), Some(429), "slow down");
+    /// assert_eq!((new.category(), new.retryable()), (ErrorCategory::RateLimited, true));
+    /// ```
+    pub fn category(&self) -> ErrorCategory {
+        self.code().category().unwrap_or_else(|| ErrorCategory::for_status(self.status()))
+    }
+
+    /// Whether sending the same call again, after a wait, may succeed: a retryable code
+    /// ([`ErrorCode::retryable`]: rate limits, server errors, network failures), or any answer with a 429 or 5xx
+    /// status. The client's own retries follow exactly this ([`crate::retry::is_retryable`]).
+    pub fn retryable(&self) -> bool {
+        self.code().retryable() || matches!(self.status(), Some(429 | 500..=599))
+    }
+
     /// The HTTP status, when a response was received.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -330,8 +377,8 @@ impl Error {
         let raw = match self {
             Error::InvalidInput(e) => e.to_string(),
             Error::InvalidConfig { message, .. }
-            | Error::Transport { message }
-            | Error::Timeout { message }
+            | Error::Transport { message, .. }
+            | Error::Timeout { message, .. }
             | Error::Cancelled { message }
             | Error::Internal { message }
             | Error::Budget { message, .. } => message.clone(),
@@ -369,6 +416,100 @@ impl Error {
         match self {
             Error::InvalidInput(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// [`Error::Transport`] without an underlying I/O error.
+    pub fn transport(message: impl Into<String>) -> Error {
+        Error::Transport { message: message.into(), source: None }
+    }
+
+    /// [`Error::Transport`] caused by `source`.
+    pub fn transport_from(message: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Transport { message: message.into(), source: Some(Arc::new(source)) }
+    }
+
+    /// [`Error::Timeout`]: `message` says which wait timed out; the source is an I/O error of kind `TimedOut`.
+    pub fn timeout(message: impl Into<String>) -> Error {
+        let message = message.into();
+        let source = std::io::Error::new(std::io::ErrorKind::TimedOut, message.clone());
+        Error::Timeout { message, source: Some(Arc::new(source)) }
+    }
+
+    /// The error this client raises for `code`: the variant that carries it (a client code: `INVALID_INPUT`,
+    /// `TRANSPORT`, `OAUTH_INVALID_CLIENT`, ...), or [`Error::Api`] for Zoho's codes and unknown ones (status
+    /// 400 if none is given), with `message` as its message (for `API_DOMAIN_MISMATCH`, as the reported
+    /// `api_domain`). Its [`Error::code`] is `code`, except `NOT_ATTEMPTED`, which only a record's outcome
+    /// carries: it becomes a `CANCELLED` error. For rebuilding an error from a report's code, and for the
+    /// bindings' tests of every code.
+    ///
+    /// ```
+    /// use zcrm_extid::{Error, ErrorCode, ErrorKind};
+    /// assert_eq!(Error::from_code(ErrorCode::Transport, None, "reset").kind(), ErrorKind::Transport);
+    /// let e = Error::from_code(ErrorCode::MandatoryNotFound, None, "missing");
+    /// assert_eq!((e.kind(), e.status(), e.code()), (ErrorKind::Api, Some(400), ErrorCode::MandatoryNotFound));
+    /// ```
+    pub fn from_code(code: ErrorCode, status: Option<u16>, message: impl Into<String>) -> Error {
+        let message = message.into();
+        let auth = |code| Error::Auth {
+            status: status.unwrap_or(400),
+            code,
+            error: message.clone(),
+            description: None,
+            hint: None,
+        };
+        match code {
+            ErrorCode::InvalidInput => Error::InvalidInput(InvalidInput::new("input", message)),
+            ErrorCode::InvalidConfig => Error::config("settings", message),
+            ErrorCode::ApiDomainMismatch => Error::api_domain_mismatch("api_domain", "(not known)", &message),
+            ErrorCode::Transport => Error::transport(message),
+            ErrorCode::Timeout => Error::timeout(message),
+            ErrorCode::UnexpectedResponse => Error::UnexpectedResponse {
+                status: status.unwrap_or(502),
+                reason: message,
+                content_type: None,
+                body_prefix: String::new(),
+            },
+            ErrorCode::OauthInvalidCode
+            | ErrorCode::OauthInvalidClient
+            | ErrorCode::OauthThrottled
+            | ErrorCode::OauthError => auth(code),
+            ErrorCode::NotAttempted | ErrorCode::Cancelled => Error::Cancelled { message },
+            ErrorCode::ClientPanic => Error::Internal { message },
+            ErrorCode::CreditReserve | ErrorCode::BudgetUnavailable | ErrorCode::BudgetAuth => {
+                Error::Budget { code, message }
+            }
+            ErrorCode::InvalidData
+            | ErrorCode::MandatoryNotFound
+            | ErrorCode::InvalidRequestMethod
+            | ErrorCode::AuthorizationFailed
+            | ErrorCode::OauthScopeMismatch
+            | ErrorCode::InvalidModule
+            | ErrorCode::NotSupported
+            | ErrorCode::InvalidUrlPattern
+            | ErrorCode::NoPermission
+            | ErrorCode::InternalError
+            | ErrorCode::RequiredParamMissing
+            | ErrorCode::UnableToParseDataType
+            | ErrorCode::LimitExceeded
+            | ErrorCode::InvalidToken
+            | ErrorCode::InvalidOauthToken
+            | ErrorCode::AuthenticationFailure
+            | ErrorCode::AuthenticationFailed
+            | ErrorCode::FeatureNotSupported
+            | ErrorCode::DuplicateData
+            | ErrorCode::PatternNotMatched
+            | ErrorCode::LicenseLimitExceeded
+            | ErrorCode::InvalidHost
+            | ErrorCode::ApiNotSupported
+            | ErrorCode::TooManyRequests
+            | ErrorCode::NoContent
+            | ErrorCode::CannotBeUpdated
+            | ErrorCode::NotAllowed
+            | ErrorCode::AlreadyModified
+            | ErrorCode::Other(_) => {
+                Error::Api { status: status.unwrap_or(400), code, message, details: Box::default(), hint: None }
+            }
         }
     }
 

@@ -80,7 +80,7 @@
 //!
 //! Module map: [`config`] (data centres, versions, base URLs), [`names`] (validated names), [`external`]
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`records`] (records by external ID: get, insert, update, upsert, delete, search), [`request`]
-//! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`] and [`code`] (errors), [`auth`] (tokens),
+//! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`], [`error_view`] and [`code`] (errors, their codes and categories), [`auth`] (tokens),
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 //! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
 //! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
@@ -100,6 +100,7 @@ pub mod code;
 pub mod config;
 pub mod datetime;
 pub mod error;
+pub mod error_view;
 pub mod external;
 pub mod names;
 pub mod pages;
@@ -124,7 +125,7 @@ pub mod url;
 pub use auth::Credentials;
 pub use call::Call;
 pub use client::{Client, ClientBuilder};
-pub use code::ErrorCode;
+pub use code::{ErrorCategory, ErrorCode};
 pub use config::{ApiVersion, BaseUrl, DataCenter, Environment};
 pub use error::{Details, Error, ErrorKind, InvalidInput, Result};
 pub use external::{ExternalPair, XExternal};

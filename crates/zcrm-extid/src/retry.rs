@@ -57,21 +57,10 @@ impl RetryPolicy {
     }
 }
 
-/// Whether `error` may succeed if the call is sent again.
+/// Whether `error` may succeed if the call is sent again: [`Error::retryable`] (the code table's `retryable`
+/// column, or a 429 / 5xx status), the one rule the client, the bulk engine and the bindings' `retryable` share.
 pub fn is_retryable(error: &Error) -> bool {
-    match error {
-        Error::Transport { .. } | Error::Timeout { .. } => true,
-        Error::Api { status, code, .. } => {
-            *status == 429 || *status >= 500 || matches!(code, ErrorCode::TooManyRequests | ErrorCode::InternalError)
-        }
-        Error::UnexpectedResponse { status, .. } | Error::Auth { status, .. } => *status == 429 || *status >= 500,
-        Error::InvalidInput(_)
-        | Error::InvalidConfig { .. }
-        | Error::ApiDomainMismatch { .. }
-        | Error::Cancelled { .. }
-        | Error::Budget { .. }
-        | Error::Internal { .. } => false,
-    }
+    error.retryable()
 }
 
 /// Whether `error` says a rate limit was hit (HTTP 429 / `TOO_MANY_REQUESTS`).
@@ -201,9 +190,20 @@ mod tests {
         };
         assert!(is_retryable(&api(429, "TOO_MANY_REQUESTS")));
         assert!(is_retryable(&api(500, "INTERNAL_ERROR")));
-        assert!(is_retryable(&Error::Transport { message: "reset".into() }));
+        assert!(is_retryable(&Error::transport("reset")));
         assert!(!is_retryable(&api(400, "INVALID_DATA")));
         assert!(!is_retryable(&api(401, "INVALID_TOKEN")));
         assert!(is_rate_limited(&api(429, "X")));
+        assert!(is_retryable(&api(200, "TOO_MANY_REQUESTS")) && is_retryable(&api(503, "SOMETHING_NEW")));
+        assert!(is_retryable(&Error::timeout("read")));
+        let auth = |status| Error::Auth {
+            status,
+            code: ErrorCode::OauthThrottled,
+            error: String::new(),
+            description: None,
+            hint: None,
+        };
+        assert!(!is_retryable(&auth(400)) && is_retryable(&auth(503)));
+        assert!(!is_retryable(&Error::Cancelled { message: String::new() }));
     }
 }

@@ -8,12 +8,15 @@ use serde_json::Value;
 
 use crate::auth::Credentials;
 use crate::bulk::{BulkOptions, BulkSpec, RowMapping, SUB_CONCURRENCY};
+use crate::call::Call;
 use crate::client::Client;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, InvalidInput, Result};
 use crate::proxy::ProxyConfig;
 use crate::redact::redact_url;
 use crate::related::{Parent, UpdateRelated};
+use crate::request::PreparedRequest;
+use crate::secret::Secret;
 
 /// Everything a client can be configured with, as optional plain values.
 ///
@@ -177,6 +180,36 @@ impl ClientSettings {
         Ok((base, version))
     }
 
+    /// The HTTP request `call` becomes for these settings, offline (no client, no token fetch, no I/O), as the
+    /// bindings' `prepare_update_related` functions show it: the call's version rules are checked; with
+    /// `access_token` set, the token is validated as the client would and attached (shown redacted); the request
+    /// goes to the base URL if set, else to the data centre's domain for the environment.
+    ///
+    /// ```
+    /// use zcrm_extid::settings::ClientSettings;
+    /// use zcrm_extid::{Parent, UpdateRelated};
+    /// let call = UpdateRelated::builder("Contacts", Parent::id("1")?, "Deals").record(serde_json::json!({"id": "2"})).build()?;
+    /// let eu = ClientSettings { data_center: Some("eu".into()), access_token: Some("1000.t".into()), ..Default::default() };
+    /// let request = eu.prepare(&call)?;
+    /// assert_eq!(request.url(), "https://www.zohoapis.eu/crm/v5/Contacts/1/Deals");
+    /// assert!(request.to_curl().contains("Zoho-oauthtoken ***") && !request.to_curl().contains("1000.t"));
+    /// let bad = ClientSettings { access_token: Some("bad token".into()), ..Default::default() };
+    /// assert_eq!(bad.prepare(&call).unwrap_err().setting(), Some("access_token"));
+    /// # Ok::<(), zcrm_extid::Error>(())
+    /// ```
+    pub fn prepare<C: Call + ?Sized>(&self, call: &C) -> Result<PreparedRequest> {
+        if let Some(token) = &self.access_token {
+            Credentials::access_token(token.clone()).validate()?;
+        }
+        let (base, version) = self.target()?;
+        call.check(version)?;
+        let request = call.prepare(&base, version);
+        Ok(match &self.access_token {
+            Some(token) => request.with_token(Secret::new(token.clone())),
+            None => request,
+        })
+    }
+
     /// Builds the client.
     pub fn build(&self) -> Result<Client> {
         let mut b = Client::builder().credentials(self.credentials()?);
@@ -235,6 +268,22 @@ impl ClientSettings {
     fn with_budget(&self, _: crate::client::ClientBuilder, _: &str) -> Result<crate::client::ClientBuilder> {
         Err(Error::config("budget", "this build of zcrm-extid has no Redis support (cargo feature `redis`)"))
     }
+}
+
+/// The values each enumerated setting accepts (in their canonical spelling): `data_center`, `environment`,
+/// `api_version`, `edition`. The bindings' `Literal` / union types list the same values; their tests compare.
+///
+/// ```
+/// let choices = zcrm_extid::settings::choices();
+/// assert_eq!(choices[0], ("data_center", vec!["us", "eu", "in", "au", "jp", "cn", "ca", "sa"]));
+/// ```
+pub fn choices() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("data_center", DataCenter::ALL.iter().map(|d| d.as_str()).collect()),
+        ("environment", Environment::ALL.iter().map(|e| e.as_str()).collect()),
+        ("api_version", ApiVersion::ALL.iter().map(|v| v.as_str()).collect()),
+        ("edition", Edition::ALL.iter().map(|e| e.as_str()).collect()),
+    ]
 }
 
 /// A parent reference as plain data: a record id, or an external field and value.
@@ -398,6 +447,21 @@ pub enum Edition {
 }
 
 impl Edition {
+    /// Every edition, smallest first.
+    pub const ALL: [Edition; 5] =
+        [Edition::Free, Edition::Standard, Edition::Professional, Edition::Enterprise, Edition::Ultimate];
+
+    /// `free`, `standard`, `professional`, `enterprise` or `ultimate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edition::Free => "free",
+            Edition::Standard => "standard",
+            Edition::Professional => "professional",
+            Edition::Enterprise => "enterprise",
+            Edition::Ultimate => "ultimate",
+        }
+    }
+
     /// Concurrent API calls allowed per org and app.
     pub fn concurrency(self) -> usize {
         match self {

@@ -250,9 +250,8 @@ impl Transport for UreqTransport {
         if let Some(e) = &self.unusable {
             return Err(e.clone());
         }
-        let (scheme, host) = scheme_and_host(request.url).ok_or_else(|| Error::Transport {
-            message: format!("not an absolute URL: {:?}", redact_url(request.url)),
-        })?;
+        let (scheme, host) = scheme_and_host(request.url)
+            .ok_or_else(|| Error::transport(format!("not an absolute URL: {:?}", redact_url(request.url))))?;
         let mut url = std::borrow::Cow::Borrowed(request.url);
         let mut host_header = None;
         if let Some(route) = &self.route
@@ -308,10 +307,14 @@ impl Transport for UreqTransport {
     }
 }
 
+/// ureq's error as the core's: the I/O error underneath is kept as the source (its kind says refused, reset,
+/// ...); any other ureq error (TLS, DNS, protocol) is kept as an [`std::io::Error`] wrapping it, so that no
+/// ureq type appears in the public API while its chain of causes is still there to read.
 fn map_error(e: ureq::Error) -> Error {
     match e {
-        ureq::Error::Timeout(which) => Error::Timeout { message: format!("{which} timeout elapsed") },
-        ureq::Error::BodyExceedsLimit(n) => Error::Transport { message: format!("response body exceeds {n} bytes") },
-        other => Error::Transport { message: other.to_string() },
+        ureq::Error::Timeout(which) => Error::timeout(format!("{which} timeout elapsed")),
+        ureq::Error::BodyExceedsLimit(n) => Error::transport(format!("response body exceeds {n} bytes")),
+        ureq::Error::Io(io) => Error::transport_from(io.to_string(), io),
+        other => Error::transport_from(other.to_string(), std::io::Error::other(other)),
     }
 }

@@ -47,7 +47,7 @@ impl Transport for Fake {
                     json!({"code": "TOO_MANY_REQUESTS", "message": "x", "details": {}, "status": "error"}),
                 );
             }
-            3 => return Err(Error::Transport { message: "dropped".into() }),
+            3 => return Err(Error::transport("dropped")),
             _ => {}
         }
         let body: Value = serde_json::from_slice(request.body).unwrap();

@@ -98,6 +98,6 @@ mod tests {
         assert!(!stops_the_job(&api(429, "TOO_MANY_REQUESTS", json!({})), None), "concurrency: retried");
         assert!(stops_the_job(&api(429, "TOO_MANY_REQUESTS", json!({})), Some(0)), "credits spent");
         assert!(!stops_the_job(&api(500, "INTERNAL_ERROR", json!({})), None));
-        assert!(!stops_the_job(&Error::Transport { message: String::new() }, None));
+        assert!(!stops_the_job(&Error::transport(""), None));
     }
 }

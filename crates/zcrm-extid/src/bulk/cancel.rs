@@ -75,7 +75,17 @@ impl Cancel {
     /// A token cancelled together with this one (but cancelling it leaves this one alone): a job's internal
     /// stop signal, for example, that the user's token also triggers.
     pub fn child(&self) -> Cancel {
-        let child = Cancel::new();
+        self.adopt(Cancel::new())
+    }
+
+    /// A [`Cancel::child`] that also cancels itself when `poll` returns true (see [`Cancel::with_poll`]): the
+    /// Python package's token for one call, cancelled by the task that awaits it (the parent) or by Ctrl-C
+    /// (the poll).
+    pub fn child_with_poll(&self, poll: impl Fn() -> bool + Send + Sync + 'static) -> Cancel {
+        self.adopt(Cancel::with_poll(poll))
+    }
+
+    fn adopt(&self, child: Cancel) -> Cancel {
         {
             let mut children = self.0.lock.lock().unwrap_or_else(|p| p.into_inner());
             if !self.is_cancelled() {
@@ -146,6 +156,21 @@ mod tests {
         assert!(parent.child().is_cancelled());
         assert!(!parent.child().sleep(Duration::from_secs(60)));
         assert!(Cancel::new().sleep(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn a_polled_child_follows_its_parent_and_its_poll() {
+        let parent = Cancel::new();
+        let child = parent.child_with_poll(|| false);
+        let p = parent.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            p.cancel();
+        });
+        let t = Instant::now();
+        assert!(!child.sleep(Duration::from_secs(30)), "woken by the parent");
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(Cancel::new().child_with_poll(|| true).is_cancelled());
     }
 
     #[test]
