@@ -10,7 +10,8 @@ use zcrm_extid::records::spec::{Ids, RecordsArgs, RecordsCall};
 
 use crate::cells;
 use crate::convert::type_name;
-use crate::errors::{invalid_input, to_py_err};
+use crate::errors::invalid_input;
+use crate::run::run;
 use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
 use crate::results::PreparedRequest;
 
@@ -114,30 +115,31 @@ impl Args<'_, '_> {
     }
 }
 
-/// Sends a write (insert, update, upsert, delete) with the GIL released.
+/// Sends a write (insert, update, upsert, delete) through [`run`]: the GIL released, Ctrl-C and the thread's
+/// `CancelScope` (an `aio` task cancelled) stop it.
 pub fn write(py: Python<'_>, client: &zcrm_extid::Client, call: RecordsCall) -> PyResult<RecordsResult> {
-    let response = py.detach(|| match &call {
-        RecordsCall::Insert(c) => Some(client.insert_records(c)),
-        RecordsCall::Update(c) => Some(client.update_records(c)),
-        RecordsCall::Upsert(c) => Some(client.upsert_records(c)),
-        RecordsCall::Delete(c) => Some(client.delete_records(c)),
-        RecordsCall::Get(_) | RecordsCall::Search(_) => None,
-    });
+    let response = run(py, |cancel| match &call {
+        RecordsCall::Insert(c) => client.execute_cancellable(c, cancel).map(Some),
+        RecordsCall::Update(c) => client.execute_cancellable(c, cancel).map(Some),
+        RecordsCall::Upsert(c) => client.execute_cancellable(c, cancel).map(Some),
+        RecordsCall::Delete(c) => client.execute_cancellable(c, cancel).map(Some),
+        RecordsCall::Get(_) | RecordsCall::Search(_) => Ok(None),
+    })?;
     match response {
-        Some(r) => RecordsResult::new(py, r.map_err(|e| to_py_err(py, e))?),
+        Some(response) => RecordsResult::new(py, response),
         None => Err(pyo3::exceptions::PyTypeError::new_err("not a write")),
     }
 }
 
-/// Sends a read (get, search) with the GIL released.
+/// Sends a read (get, search) through [`run`], like [`write`].
 pub fn read(py: Python<'_>, client: &zcrm_extid::Client, call: RecordsCall) -> PyResult<RecordsPage> {
-    let page = py.detach(|| match &call {
-        RecordsCall::Get(c) => Some(client.get_records(c)),
-        RecordsCall::Search(c) => Some(client.search_records(c)),
-        _ => None,
-    });
+    let page = run(py, |cancel| match &call {
+        RecordsCall::Get(c) => client.execute_cancellable(c, cancel).map(Some),
+        RecordsCall::Search(c) => client.execute_cancellable(c, cancel).map(Some),
+        _ => Ok(None),
+    })?;
     match page {
-        Some(result) => RecordsPage::new(py, result.map_err(|e| to_py_err(py, e))?),
+        Some(page) => RecordsPage::new(py, page),
         None => Err(pyo3::exceptions::PyTypeError::new_err("not a read")),
     }
 }
