@@ -3,6 +3,7 @@
 
 mod connect;
 mod demo;
+mod dry_run;
 mod exit;
 mod input;
 mod interrupt;
@@ -15,6 +16,7 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
+mod upsert;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +47,9 @@ enum Command {
     },
     /// Link the pairs of a CSV file (grouped by parent, 100 per call, concurrent, retried) with a per-row report.
     Link(link::LinkArgs),
+    /// Insert or update the records of a CSV file by their external ID (100 per call, concurrent, retried), with
+    /// a per-row report (insert/update, Zoho id).
+    Upsert(upsert::UpsertArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
     /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
@@ -69,6 +74,7 @@ fn main() {
         Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
         Command::Records { command } => records::run(command, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
+        Command::Upsert(args) => upsert::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };
