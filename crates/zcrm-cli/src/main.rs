@@ -8,6 +8,7 @@ mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod nightly;
 mod partition;
 mod progress;
 mod records;
@@ -52,7 +53,8 @@ enum Command {
     Upsert(upsert::UpsertArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
-    /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
+    /// The nightly job on the built-in emulator: upsert accounts, contacts and deals by external ID, link 10,000
+    /// contact-deal pairs with roles, and verify the result.
     Demo(demo::DemoArgs),
 }
 
