@@ -19,7 +19,8 @@ refresh, error classification) lives there; calls release the GIL.
 Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
 :meth:`Client.delete_related`. Records by external ID: :meth:`Client.get_records`, :meth:`Client.iter_records`,
 :meth:`Client.insert_records`, :meth:`Client.update_records`, :meth:`Client.upsert_records`,
-:meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
+:meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many`,
+:meth:`Client.upsert_many` (records of a data frame or CSV by external ID). Offline: :func:`prepare_update_related` and
 ``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
 :mod:`zcrm_extid.testing`.
 """

@@ -169,6 +169,24 @@ class Client:
         on_progress: Optional[Callable[[Progress], object]] = None,
         progress_interval: Optional[float] = None,
     ) -> BulkReport: ...
+    def upsert_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        module: str,
+        key: str,
+        lookups: Optional[Mapping[str, str]] = None,
+        columns: Union[str, Mapping[str, str], Sequence[Union[str, Tuple[str, str]]], None] = None,
+        skip: Optional[_Strings] = None,
+        duplicate_check_fields: Optional[_Strings] = None,
+        external_fields: Optional[_Strings] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+    ) -> BulkReport: ...
     def get_records(
         self,
         module: str,
@@ -455,6 +473,10 @@ class RowOutcome:
     def parent(self) -> str: ...
     @property
     def key(self) -> Optional[str]: ...
+    @property
+    def action(self) -> Optional[Literal["insert", "update"]]: ...
+    @property
+    def duplicate_field(self) -> Optional[str]: ...
     @property
     def ok(self) -> bool: ...
     @property

@@ -1,5 +1,6 @@
-//! `Client.link_many`: a bulk job over any Python iterable of row mappings, run by the core's engine with the
-//! GIL released. The GIL is re-attached only to pull the next row from the Python iterator and to call the
+//! `Client.link_many` (and the pieces every bulk job shares: `upsert_many` in `upsert.rs`): a bulk job over any
+//! Python iterable of row mappings, run by the core's engine with the GIL released. The GIL is re-attached
+//! only to pull the next row from the Python iterator ([`pull`]) and to call the
 //! progress callback, so a generator of a million rows is never materialised. An exception from the iterator
 //! or the callback, or a signal (Ctrl-C), cancels the job through the core's [`Cancel`]: calls in flight
 //! finish, then the exception is raised with the partial report attached as `bulk_report`. A job stopped by
@@ -10,11 +11,12 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 use serde_json::{Map, Value};
-use zcrm_extid::InvalidInput;
 use zcrm_extid::bulk::{
-    BulkRow, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping, RowOutcome as CoreRowOutcome,
+    BulkOptions, BulkRow, BulkSummary as CoreSummary, Cancel, Progress as CoreProgress, RowMapping,
+    RowOutcome as CoreRowOutcome,
 };
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
+use zcrm_extid::{Error, InvalidInput};
 
 use crate::client::Client;
 use crate::convert;
@@ -35,13 +37,19 @@ struct PyRows<'a> {
 }
 
 /// The first Python exception of the job (from the iterator, the callback or a signal), which cancels it.
-struct Stop {
+pub(crate) struct Stop {
     error: Mutex<Option<PyErr>>,
-    cancel: Cancel,
+    pub(crate) cancel: Cancel,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Stop { error: Mutex::new(None), cancel: Cancel::new() }
+    }
 }
 
 impl Stop {
-    fn fail(&self, err: PyErr) {
+    pub(crate) fn fail(&self, err: PyErr) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(err);
@@ -49,40 +57,46 @@ impl Stop {
         self.cancel.cancel();
     }
 
-    fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).is_some()
     }
 
-    fn take(&self) -> Option<PyErr> {
+    pub(crate) fn take(&self) -> Option<PyErr> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
+}
+
+/// The next row of `iter` read by `read` (with the GIL attached), or `None` at its end, after a signal or an
+/// exception of the iterator (which stops the job), or once the job is stopping.
+pub(crate) fn pull<T>(iter: &Py<PyIterator>, stop: &Stop, read: impl FnOnce(&Bound<'_, PyAny>) -> T) -> Option<T> {
+    if stop.failed() {
+        return None;
+    }
+    Python::attach(|py| {
+        if let Err(e) = py.check_signals() {
+            stop.fail(e);
+            return None;
+        }
+        match iter.bind(py).clone().next()? {
+            Err(e) => {
+                stop.fail(e);
+                None
+            }
+            Ok(row) => Some(read(&row)),
+        }
+    })
 }
 
 impl Iterator for PyRows<'_> {
     type Item = Result<BulkRow, InvalidInput>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.stop.failed() {
-            return None;
-        }
-        Python::attach(|py| {
-            if let Err(e) = py.check_signals() {
-                self.stop.fail(e);
-                return None;
-            }
-            match self.iter.bind(py).clone().next()? {
-                Err(e) => {
-                    self.stop.fail(e);
-                    None
-                }
-                Ok(row) => {
-                    let index = self.next_row;
-                    self.next_row += 1;
-                    Some(cells(&row, index, self.columns, self.all_names).and_then(|(cells, names)| {
-                        self.mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
-                    }))
-                }
-            }
+        pull(self.iter, self.stop, |row| {
+            let index = self.next_row;
+            self.next_row += 1;
+            cells(row, index, self.columns, self.all_names).and_then(|(cells, names)| {
+                self.mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
+            })
         })
     }
 }
@@ -159,49 +173,83 @@ pub fn link_many(
     .build()
     .map_err(|e| invalid_input(py, e))?;
     let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
-    // A sized input (a list, a DataFrame's records) gives progress an ETA.
-    let expected_rows = rows.len().ok().map(|n| n as u64);
-    let options = BulkSettings {
-        concurrency: args.concurrency,
-        edition: args.edition,
-        batch_size: args.batch_size,
-        window: args.window,
-        adaptive: None,
-        progress_interval: convert::seconds(args.progress_interval, "progress_interval")
-            .map_err(|e| to_py_err(py, e))?,
-    }
-    .options()
-    .map(|o| zcrm_extid::bulk::BulkOptions { expected_rows, ..o })
-    .map_err(|e| to_py_err(py, e))?;
-    let iter = rows.try_iter().map_err(|_| {
-        invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
-    })?;
-    let iter = iter.unbind();
-    let stop = Stop { error: Mutex::new(None), cancel: Cancel::new() };
+    let options = options(args.concurrency, args.edition, args.batch_size, args.window, args.progress_interval, rows)
+        .map_err(|e| to_py_err(py, e))?;
+    let iter = iterate(py, rows)?;
+    let stop = Stop::default();
     let core = &client.inner;
 
     let (summary, outcomes) = py.detach(|| {
         let mut outcomes = Vec::new();
         let mut rows =
             PyRows { iter: &iter, mapping: &mapping, columns: &columns, all_names, next_row: 0, stop: &stop };
-        let mut report_progress = |p: &CoreProgress| {
-            Python::attach(|py| {
-                if let Err(e) = py.check_signals() {
-                    stop.fail(e);
-                }
-                if let (Some(callback), false) = (&on_progress, stop.failed()) {
-                    let result =
-                        Py::new(py, Progress(p.clone())).and_then(|progress| callback.bind(py).call1((progress,)));
-                    if let Err(e) = result {
-                        stop.fail(e);
-                    }
-                }
-            })
-        };
+        let mut progress = report_progress(&stop, &on_progress);
         let summary =
-            core.link_many(&spec, &options, &mut rows, &mut |o| outcomes.push(o), &mut report_progress, &stop.cancel);
+            core.link_many(&spec, &options, &mut rows, &mut |o| outcomes.push(o), &mut progress, &stop.cancel);
         (summary, outcomes)
     });
+    finish(py, summary, outcomes, &stop)
+}
+
+/// The core's options from the tuning arguments every bulk job takes; a sized input (a list, a DataFrame's
+/// records) gives progress an ETA.
+pub(crate) fn options(
+    concurrency: Option<usize>,
+    edition: Option<String>,
+    batch_size: Option<usize>,
+    window: Option<usize>,
+    progress_interval: Option<f64>,
+    rows: &Bound<'_, PyAny>,
+) -> Result<BulkOptions, Error> {
+    let options = BulkSettings {
+        concurrency,
+        edition,
+        batch_size,
+        window,
+        adaptive: None,
+        progress_interval: convert::seconds(progress_interval, "progress_interval")?,
+    }
+    .options()?;
+    Ok(BulkOptions { expected_rows: rows.len().ok().map(|n| n as u64), ..options })
+}
+
+/// An iterable of rows as a Python iterator, or `InvalidInputError` naming `rows`.
+pub(crate) fn iterate(py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<Py<PyIterator>> {
+    let iter = rows.try_iter().map_err(|_| {
+        invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
+    })?;
+    Ok(iter.unbind())
+}
+
+/// The progress callback of a job: checks for signals, calls `on_progress` (if given) with a `Progress`, and
+/// stops the job on an exception of either.
+pub(crate) fn report_progress<'a>(
+    stop: &'a Stop,
+    on_progress: &'a Option<Py<PyAny>>,
+) -> impl FnMut(&CoreProgress) + 'a {
+    move |p: &CoreProgress| {
+        Python::attach(|py| {
+            if let Err(e) = py.check_signals() {
+                stop.fail(e);
+            }
+            if let (Some(callback), false) = (on_progress, stop.failed()) {
+                let result = Py::new(py, Progress(p.clone())).and_then(|progress| callback.bind(py).call1((progress,)));
+                if let Err(e) = result {
+                    stop.fail(e);
+                }
+            }
+        })
+    }
+}
+
+/// The report of a finished job, or the exception that stopped it (the Python one first, then the breaker's)
+/// with the report attached as `bulk_report`.
+pub(crate) fn finish(
+    py: Python<'_>,
+    summary: Result<CoreSummary, Error>,
+    outcomes: Vec<CoreRowOutcome>,
+    stop: &Stop,
+) -> PyResult<BulkReport> {
     let summary = summary.map_err(|e| to_py_err(py, e))?;
     let stopped = summary.stopped.clone();
     let report = BulkReport::new(py, summary, outcomes)?;
@@ -334,15 +382,26 @@ impl RowOutcome {
     fn row(&self) -> usize {
         self.0.row
     }
-    /// The parent's record id or external value (empty if the row was invalid before it was read).
+    /// The parent's record id or external value (empty if the row was invalid before it was read);
+    /// `upsert_many`: the module.
     #[getter]
     fn parent(&self) -> &str {
         &self.0.parent
     }
-    /// The related record's key (external value or id), if the row had one.
+    /// The related record's key (external value or id), if the row had one; `upsert_many`: the record's key.
     #[getter]
     fn key(&self) -> Option<&str> {
         self.0.key.as_deref()
+    }
+    /// `upsert_many`: `"insert"` or `"update"` for a success; `None` otherwise.
+    #[getter]
+    fn action(&self) -> Option<&'static str> {
+        self.0.outcome.action().map(|a| a.as_str())
+    }
+    /// `upsert_many`: the field whose value matched an existing record (`None` for an insert).
+    #[getter]
+    fn duplicate_field(&self) -> Option<&str> {
+        self.0.outcome.result.as_ref().ok().and_then(|s| s.duplicate_field())
     }
     /// True when the row was linked.
     #[getter]

@@ -12,6 +12,7 @@ mod records_results;
 mod related;
 mod results;
 mod signals;
+mod upsert;
 
 use pyo3::prelude::*;
 
