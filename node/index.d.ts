@@ -138,6 +138,15 @@ export declare class Client {
    * order, and the totals. Rejects only for unusable options.
    */
   linkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
+  /**
+   * Inserts or updates many records of a module by their external ID, at the API's limit: 100 per call,
+   * concurrent (at most 10 calls of more than 10 records at once), retried. Each row (a plain object: field
+   * API names, `columns` renames, `skip` leaves out; `lookups` fills a lookup by external ID from a column)
+   * is one record; `undefined`, `null` and `NaN` cells are left out, a `Date` becomes Zoho's ISO text. The
+   * same key twice: the later row wins. Resolves to one outcome per row (with `action` and the Zoho id) and
+   * the totals; progress, `signal` and the circuit breaker work as for `linkMany`.
+   */
+  upsertMany(rows: Array<Record<string, JsonValue | Date>>, options: UpsertManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
   /**
@@ -814,14 +823,21 @@ export interface RelatedStep {
 export interface RowOutcome {
   /** 0-based index of the row in the input. */
   row: number
-  /** The parent's record id or external value (empty if the row was invalid before it was read). */
+  /**
+   * The parent's record id or external value (empty if the row was invalid before it was read);
+   * `upsertMany`: the module.
+   */
   parent: string
-  /** The related record's key (external value or id), if the row had one. */
+  /** The related record's key (external value or id), if the row had one; `upsertMany`: the record's key. */
   key?: string
   /** Calls made for this row's batch (0: never sent). */
   attempts: number
   /** The outcome (`outcome.index === row`). */
   outcome: Outcome
+  /** `upsertMany`: `insert` or `update`, for a success. */
+  action?: 'insert' | 'update'
+  /** `upsertMany`: the field whose value matched an existing record (absent for an insert). */
+  duplicateField?: string
 }
 
 /** One "update related records" call. */
@@ -850,6 +866,46 @@ export interface UpdateResponse {
   creditsRemaining?: number
   /** True when every record succeeded. */
   allSucceeded: boolean
+}
+
+/** How `upsertMany` reads rows and runs the job. */
+export interface UpsertManyOptions {
+  /** The module, e.g. `Contacts`. */
+  module: string
+  /**
+   * The module's external field identifying each record, e.g. `External_Contact_ID` (the duplicate check,
+   * unless `duplicateCheckFields` names others: the key is then checked last).
+   */
+  key: string
+  /**
+   * Lookups by external ID from columns: lookup field -> `Module.External_Field[:column]` (the column
+   * defaults to the field), e.g. `{ Account_Name: 'Accounts.External_Account_ID:accountId' }`.
+   */
+  lookups?: Record<string, string>
+  /** Renamed columns: API name -> row property. */
+  columns?: Record<string, string>
+  /** Row properties never sent. */
+  skip?: Array<string>
+  /** The fields Zoho checks for an existing record, in order (default: the key). */
+  duplicateCheckFields?: Array<string>
+  /** External fields that lookup objects in the rows use, `Module.Field` (rows holding nested lookups). */
+  externalFields?: Array<string>
+  /** Most calls on the wire at once (calls of more than 10 records: at most 10, Zoho's sub-concurrency). */
+  concurrency?: number
+  /** Zoho edition (`free` ... `ultimate`) whose concurrency limit applies when `concurrency` is not given. */
+  edition?: string
+  /** Records per call, 1 to 100. */
+  batchSize?: number
+  /** Most rows buffered for grouping by lookup shape. */
+  window?: number
+  /** Lower the concurrency when Zoho answers 429 (default true). */
+  adaptive?: boolean
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /** Called on the JS thread with the job's progress, as for `linkMany`. */
+  onProgress?: (progress: Progress) => void
+  /** Cancels the job when aborted, as for `linkMany`. */
+  signal?: AbortSignal
 }
 
 /** The version of the native addon. */

@@ -1,6 +1,7 @@
-//! `client.linkMany(rows, options)`: the JS rows and options become the core's job (`RowMapping`, `BulkSettings`)
-//! on the JS thread; progress goes back through a ThreadsafeFunction; an `AbortSignal` triggers the core's
-//! `Cancel`. The job itself runs in `tasks::LinkManyTask` on a libuv worker.
+//! `client.linkMany(rows, options)` and what every bulk job shares (`upsertMany` in `upsert.rs`): the JS rows and
+//! options become the core's job ([`Job`]: `RowMapping`, `BulkSettings`) on the JS thread; progress goes back
+//! through a ThreadsafeFunction; an `AbortSignal` triggers the core's `Cancel` ([`hooks`]). The job itself runs
+//! in `tasks::BulkTask` on a libuv worker.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -10,9 +11,9 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 use napi_derive::napi;
 use serde_json::{Map, Value};
-use zcrm_extid::InvalidInput;
-use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel};
+use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, Cancel};
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
+use zcrm_extid::{Client, Error, InvalidInput};
 
 use crate::convert::{CoreResult, Outcome, count, millis, value_from_js};
 
@@ -130,14 +131,20 @@ impl From<&core::Progress> for Progress {
 pub struct RowOutcome {
     /// 0-based index of the row in the input.
     pub row: u32,
-    /// The parent's record id or external value (empty if the row was invalid before it was read).
+    /// The parent's record id or external value (empty if the row was invalid before it was read);
+    /// `upsertMany`: the module.
     pub parent: String,
-    /// The related record's key (external value or id), if the row had one.
+    /// The related record's key (external value or id), if the row had one; `upsertMany`: the record's key.
     pub key: Option<String>,
     /// Calls made for this row's batch (0: never sent).
     pub attempts: u32,
     /// The outcome (`outcome.index === row`).
     pub outcome: Outcome,
+    /// `upsertMany`: `insert` or `update`, for a success.
+    #[napi(ts_type = "'insert' | 'update'")]
+    pub action: Option<String>,
+    /// `upsertMany`: the field whose value matched an existing record (absent for an insert).
+    pub duplicate_field: Option<String>,
 }
 
 /// Totals of a finished job.
@@ -184,28 +191,77 @@ pub struct BulkReport {
     pub summary: BulkSummary,
 }
 
-/// A job ready to run.
+/// Runs the core's job of a bulk method over the rows it holds (read on the JS thread), with the options given.
+pub type RunJob = Box<
+    dyn FnOnce(
+            &Client,
+            &BulkOptions,
+            &mut dyn FnMut(core::RowOutcome),
+            &mut dyn FnMut(&core::Progress),
+            &Cancel,
+        ) -> CoreResult<core::BulkSummary>
+        + Send,
+>;
+
+/// A job ready to run: its options and the core call over its rows (`Client::link_many`, `upsert_many`, ...).
 pub struct Job {
-    pub spec: BulkSpec,
     pub options: BulkOptions,
-    pub rows: Vec<std::result::Result<BulkRow, InvalidInput>>,
+    pub run: RunJob,
+}
+
+/// `{name: string}` as pairs; another value names `argument` and the key.
+pub fn string_pairs(map: &Map<String, Value>, argument: &str) -> CoreResult<Vec<(String, String)>> {
+    map.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            _ => Err(InvalidInput::new(argument, "must map names to strings").field(k).into()),
+        })
+        .collect()
+}
+
+/// The core's options from the tuning every bulk method's options take, for `rows` rows.
+pub fn options(
+    concurrency: Option<f64>,
+    edition: Option<String>,
+    batch_size: Option<f64>,
+    window: Option<f64>,
+    adaptive: Option<bool>,
+    progress_interval_ms: Option<f64>,
+    rows: u32,
+) -> CoreResult<BulkOptions> {
+    let options = BulkSettings {
+        concurrency: count(concurrency, "concurrency")?.map(|n| n as usize),
+        edition,
+        batch_size: count(batch_size, "batch_size")?.map(|n| n as usize),
+        window: count(window, "window")?.map(|n| n as usize),
+        adaptive,
+        progress_interval: millis(progress_interval_ms, "progress_interval")?,
+    }
+    .options()?;
+    Ok(BulkOptions { expected_rows: Some(u64::from(rows)), ..options })
+}
+
+/// The progress sink and abort hook of a job from its `onProgress` and `signal` (on the JS thread).
+pub fn hooks(
+    env: &Env,
+    on_progress: Option<&Function<Progress, UnknownReturnValue>>,
+    signal: Option<&Object>,
+    cancel: &Cancel,
+) -> CoreResult<(Option<ProgressSink>, Option<AbortHook>)> {
+    let wiring = |e: napi::Error, what: &str| Error::from(InvalidInput::new("options", e.reason).field(what));
+    let progress =
+        on_progress.map(|f| ProgressSink::new(f, cancel)).transpose().map_err(|e| wiring(e, "onProgress"))?;
+    let abort = match signal {
+        Some(signal) => AbortHook::new(env, signal, cancel).map_err(|e| wiring(e, "signal"))?,
+        None => None,
+    };
+    Ok((progress, abort))
 }
 
 /// The rows and options as the core's job. Rows are read here, on the JS thread, once: each becomes a core
 /// row, or an `INVALID_INPUT` outcome for that row (not an exception).
 pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
-    let fields = match &o.fields {
-        Some(fields) => Some(
-            fields
-                .iter()
-                .map(|(api, column)| match column {
-                    Value::String(c) => Ok((api.clone(), c.clone())),
-                    _ => Err(InvalidInput::new("fields", "must map API names to column names (strings)").field(api)),
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-        ),
-        None => None,
-    };
+    let fields = o.fields.as_ref().map(|f| string_pairs(f, "fields")).transpose()?;
     let (spec, mapping) = MappingSettings {
         parent: o.parent.clone(),
         related: o.related.clone(),
@@ -216,18 +272,17 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
         extra: o.extra.clone(),
     }
     .build()?;
-    let options = BulkSettings {
-        concurrency: count(o.concurrency, "concurrency")?.map(|n| n as usize),
-        edition: o.edition.clone(),
-        batch_size: count(o.batch_size, "batch_size")?.map(|n| n as usize),
-        window: count(o.window, "window")?.map(|n| n as usize),
-        adaptive: o.adaptive,
-        progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
-    }
-    .options()?;
     let rows = crate::convert::args::<Array>(rows, "rows")?;
-    let options = BulkOptions { expected_rows: Some(u64::from(rows.len())), ..options };
-    let rows = (0..rows.len())
+    let options = options(
+        o.concurrency,
+        o.edition.clone(),
+        o.batch_size,
+        o.window,
+        o.adaptive,
+        o.progress_interval_ms,
+        rows.len(),
+    )?;
+    let rows: Vec<std::result::Result<BulkRow, InvalidInput>> = (0..rows.len())
         .map(|i| {
             let value = rows.get::<Unknown>(i).map_err(|e| e.reason).and_then(|v| match v {
                 Some(v) => value_from_js(v),
@@ -242,7 +297,10 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
             }
         })
         .collect();
-    Ok(Job { spec, options, rows })
+    let run: RunJob = Box::new(move |client, options, on_outcome, on_progress, cancel| {
+        client.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
+    });
+    Ok(Job { options, run })
 }
 
 type ProgressFn = ThreadsafeFunction<Progress, UnknownReturnValue, Progress, Status, false>;
@@ -320,7 +378,7 @@ impl AbortHook {
             return Ok(None);
         }
         let c = cancel.clone();
-        let listener = env.create_function_from_closure::<(), (), _>("cancelLinkMany", move |_| {
+        let listener = env.create_function_from_closure::<(), (), _>("cancelBulkJob", move |_| {
             c.cancel();
             Ok(())
         })?;
@@ -354,6 +412,8 @@ pub fn report(mut outcomes: Vec<core::RowOutcome>, s: core::BulkSummary) -> Bulk
                 key: o.key.clone(),
                 attempts: o.attempts,
                 outcome: Outcome::from(&o.outcome),
+                action: o.outcome.action().map(|a| a.as_str().to_owned()),
+                duplicate_field: o.outcome.result.as_ref().ok().and_then(|s| s.duplicate_field()).map(str::to_owned),
             })
             .collect(),
         summary: BulkSummary {

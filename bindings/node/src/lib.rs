@@ -3,8 +3,10 @@
 //! across.
 //!
 //! * [`client`]: `Client`, `PreparedRequest`, `prepareUpdateRelated`, `parseOutcomes`.
-//! * [`tasks`]: the `AsyncTask`s of `updateRelated` and `linkMany`.
-//! * [`bulk`]: `linkMany`'s rows and options, progress (ThreadsafeFunction) and `AbortSignal`.
+//! * [`tasks`]: the `AsyncTask`s of `updateRelated` and the bulk jobs (`linkMany`, `upsertMany`).
+//! * [`bulk`]: `linkMany`'s rows and options, and every bulk job's options, progress (ThreadsafeFunction),
+//!   `AbortSignal` and report.
+//! * [`upsert`]: `upsertMany`'s rows and options.
 //! * [`errors`]: `ZcrmError` and the one core-error conversion.
 //! * [`convert`]: JS values <-> core settings, specs and results.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`.
@@ -19,3 +21,4 @@ pub mod errors;
 pub mod records;
 pub mod related;
 pub mod tasks;
+pub mod upsert;

@@ -5,7 +5,7 @@
 
 use napi::bindgen_prelude::*;
 use zcrm_extid::bulk::{BulkSummary, Cancel, RowOutcome};
-use zcrm_extid::{Client, UpdateRelated};
+use zcrm_extid::{Client, Error, UpdateRelated};
 
 use crate::bulk::{AbortHook, BulkReport, Job, ProgressSink, report};
 use crate::convert::{self, CoreResult};
@@ -32,8 +32,8 @@ impl Task for UpdateTask {
     }
 }
 
-/// `client.linkMany(rows, options)`.
-pub struct LinkManyTask {
+/// `client.linkMany(rows, options)`, `client.upsertMany(rows, options)`: a bulk job.
+pub struct BulkTask {
     pub client: Client,
     pub job: CoreResult<Job>,
     pub cancel: Cancel,
@@ -41,22 +41,20 @@ pub struct LinkManyTask {
     pub abort: Option<AbortHook>,
 }
 
-impl Task for LinkManyTask {
+impl Task for BulkTask {
     type Output = CoreResult<(Vec<RowOutcome>, BulkSummary)>;
     type JsValue = BulkReport;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let job = match &mut self.job {
+        let job = match std::mem::replace(&mut self.job, Err(Error::Internal { message: "the job ran".into() })) {
             Ok(job) => job,
-            Err(e) => return Ok(Err(e.clone())),
+            Err(e) => return Ok(Err(e)),
         };
-        let rows = std::mem::take(&mut job.rows);
-        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut outcomes = Vec::with_capacity(job.options.expected_rows.unwrap_or(0) as usize);
         let progress = &mut self.progress;
-        let summary = self.client.link_many(
-            &job.spec,
+        let summary = (job.run)(
+            &self.client,
             &job.options,
-            rows,
             &mut |o| outcomes.push(o),
             &mut |p| {
                 if let Some(sink) = progress.as_ref() {
