@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! zcrm-bench all [--smoke]     # every scenario (smoke: small sizes, for CI)
-//! zcrm-bench throughput|faults|cpu|overhead|rss [options]
+//! zcrm-bench throughput|faults|cpu|overhead|rss|upsert|rss-upsert [options]
 //! ```
 //!
 //! Each scenario prints one line of a markdown table: what was measured, the figure, the target, and the
@@ -13,6 +13,7 @@ mod emulator;
 mod measure;
 mod shapes;
 mod workers;
+mod upsert;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -126,6 +127,20 @@ enum Scenario {
     BudgetOverhead {
         #[arg(long, default_value_t = 2_000)]
         calls: usize,
+    },
+    /// Bulk upsert of contacts (half new, an account lookup each) as a share of C x 100 / L; state checked.
+    Upsert {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+    },
+    /// Peak RSS of `zcrm upsert` on a generated CSV with a lookup column.
+    RssUpsert {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
     },
     /// Tokens of 1 s against Zoho's token limit, time scaled down.
     Throttle {
@@ -482,6 +497,8 @@ fn main() {
                     lease_ttl: if smoke { 2.0 } else { 3.0 },
                 }),
                 workers::overhead(calls),
+                upsert::throughput(rows, 50, 10),
+                upsert::rss(rss_rows),
             ];
             results.iter().all(|r| *r)
         }
@@ -500,6 +517,8 @@ fn main() {
             workers::workers(workers::Shape { workers, rows, latency_ms, concurrency, token_lifetime, lease_ttl })
         }
         Scenario::BudgetOverhead { calls } => workers::overhead(calls),
+        Scenario::Upsert { rows, latency_ms, concurrency } => upsert::throughput(rows, latency_ms, concurrency),
+        Scenario::RssUpsert { rows } => upsert::rss(rows),
     };
     // Targets are reported, not enforced (a miss on a noisy 2-core machine is data, not a failure); the exit
     // status fails only when a job lost or corrupted rows.

@@ -156,7 +156,7 @@ fn run(s: &Shape, redis: Option<&Redis>, kill: bool, dir: &Path) -> Run {
         let sampler = scope.spawn(|| {
             let mut samples = Vec::new();
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                let calls = emu.control(Method::Get, "stats", None)["api_calls"].as_u64().unwrap_or(0);
+                let calls = emu.control(Method::Get, "stats", None)["stats"]["api_calls"].as_u64().unwrap_or(0);
                 samples.push((started.elapsed().as_secs_f64(), calls));
                 std::thread::sleep(Duration::from_millis(250));
             }
@@ -198,7 +198,7 @@ fn kill_one(
     victim: &mut Child,
 ) -> (Duration, f64, Option<f64>) {
     let calls_total = (s.workers * s.rows).div_ceil(100) as u64;
-    let calls = || emu.control(Method::Get, "stats", None)["api_calls"].as_u64().unwrap_or(0);
+    let calls = || emu.control(Method::Get, "stats", None)["stats"]["api_calls"].as_u64().unwrap_or(0);
     while calls() < calls_total / 6 {
         std::thread::sleep(Duration::from_millis(20));
     }

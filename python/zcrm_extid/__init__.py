@@ -20,7 +20,8 @@ Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every 
 :meth:`Client.delete_related`. Records by external ID: :meth:`Client.get_records`, :meth:`Client.iter_records`,
 :meth:`Client.insert_records`, :meth:`Client.update_records`, :meth:`Client.upsert_records`,
 :meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many` (a report, or
-``on_outcome`` as outcomes come) and :meth:`Client.iter_link_many` (an iterator of outcomes as they come).
+``on_outcome`` as outcomes come), :meth:`Client.iter_link_many` (an iterator of outcomes as they come),
+:meth:`Client.upsert_many` (records of a data frame or CSV by external ID).
 asyncio: :class:`zcrm_extid.aio.AsyncClient` (the same methods as awaitables, cancelled with their task).
 Offline: :func:`prepare_update_related`, ``PreparedRequest.to_curl()``, :func:`parse_outcomes`,
 :func:`parse_related`. Errors: :mod:`zcrm_extid.exceptions`. Setting values: :mod:`zcrm_extid.types`. A local

@@ -262,6 +262,32 @@ class Client:
     ) -> OutcomeStream:
         """``link_many`` as an iterator of outcomes, each as its call completes (memory bounded by the window):
         ``for outcome in client.iter_link_many(rows, ...)``. ``close()`` (or a ``with`` block) stops the job."""
+    def upsert_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        module: str,
+        key: str,
+        lookups: Optional[Mapping[str, str]] = None,
+        columns: Union[str, Mapping[str, str], Sequence[Union[str, Tuple[str, str]]], None] = None,
+        skip: Optional[_Strings] = None,
+        duplicate_check_fields: Optional[_Strings] = None,
+        external_fields: Optional[_Strings] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        adaptive: Optional[bool] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+        on_outcome: Optional[Callable[[RowOutcome], object]] = None,
+        keep_outcomes: bool = True,
+        reserve: Union[int, str, None] = None,
+    ) -> BulkReport:
+        """Inserts or updates many records of ``module`` by their external ``key`` (any iterable of mappings:
+        ``df.to_dict("records")``, ``csv.DictReader``); ``lookups={"Account_Name":
+        "Accounts.External_Account_ID:account"}`` fills a lookup by external ID from a column. NaN/None cells are
+        left out. One outcome per row, with ``action`` and ``id``; options and errors as for ``link_many``."""
     def get_records(
         self,
         module: str,
@@ -638,6 +664,12 @@ class RowOutcome:
     @property
     def outcome(self) -> Outcome:
         """The row's outcome (``ok``, ``code``, ``message``, ``details``, ``id``, ``status`` repeat its fields)."""
+    @property
+    def action(self) -> Optional[Literal["insert", "update"]]:
+        """``upsert_many``: ``"insert"`` or ``"update"`` for a success."""
+    @property
+    def duplicate_field(self) -> Optional[str]:
+        """``upsert_many``: the field whose value matched an existing record (``None`` for an insert)."""
     @property
     def ok(self) -> bool:
         """True when the row was linked."""

@@ -157,14 +157,20 @@ impl From<&core::Progress> for Progress {
 pub struct RowOutcome {
     /// 0-based index of the row in the input.
     pub row: u32,
-    /// The parent's record id or external value (empty if the row was invalid before it was read).
+    /// The parent's record id or external value (empty if the row was invalid before it was read); for
+    /// `upsertMany`, the module.
     pub parent: String,
-    /// The related record's key (external value or id), if the row had one.
+    /// The related record's key (external value or id), if the row had one; for `upsertMany`, the record's key.
     pub key: Option<String>,
     /// Calls made for this row's batch (0: never sent).
     pub attempts: u32,
     /// The outcome (`outcome.index === row`).
     pub outcome: Outcome,
+    /// `upsertMany`: `insert` or `update`, for a success.
+    #[napi(ts_type = "'insert' | 'update'")]
+    pub action: Option<String>,
+    /// `upsertMany`: the field whose value matched an existing record (absent for an insert).
+    pub duplicate_field: Option<String>,
 }
 
 impl From<&core::RowOutcome> for RowOutcome {
@@ -175,6 +181,8 @@ impl From<&core::RowOutcome> for RowOutcome {
             key: o.key.clone(),
             attempts: o.attempts,
             outcome: Outcome::from(&o.outcome),
+            action: o.outcome.action().map(|a| a.as_str().to_owned()),
+            duplicate_field: o.outcome.result.as_ref().ok().and_then(|s| s.duplicate_field()).map(str::to_owned),
         }
     }
 }
@@ -324,6 +332,13 @@ pub struct JobHooks<'a> {
     pub signal: Option<Object<'a>>,
     /// `timeoutMs`.
     pub timeout_ms: Option<f64>,
+}
+
+impl JobHooks<'_> {
+    /// No hooks (the options could not be read: the job rejects before it starts).
+    pub fn none() -> Self {
+        JobHooks { on_progress: None, on_outcome: None, keep_outcomes: true, signal: None, timeout_ms: None }
+    }
 }
 
 /// A job ready to run on its rows: the core's options, and the call that runs the core's job.
@@ -498,20 +513,58 @@ fn link_settings(o: &LinkManyOptions) -> CoreResult<(core::BulkSpec, RowMapping,
         extra: o.extra.clone(),
     }
     .build()?;
-    let options = BulkSettings {
-        concurrency: count(o.concurrency, "concurrency")?.map(|n| n as usize),
+    let options = Tuning {
+        concurrency: o.concurrency,
         edition: o.edition.clone(),
-        batch_size: count(o.batch_size, "batch_size")?.map(|n| n as usize),
-        window: count(o.window, "window")?.map(|n| n as usize),
+        batch_size: o.batch_size,
+        window: o.window,
         adaptive: o.adaptive,
-        progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
-        reserve: o.reserve.as_ref().map(|r| match r {
-            Either::A(n) => n.to_string(),
-            Either::B(s) => s.clone(),
-        }),
+        progress_interval_ms: o.progress_interval_ms,
+        reserve: o.reserve.as_ref(),
     }
     .options()?;
     Ok((spec, mapping, options))
+}
+
+/// The tuning options every bulk method's options object has (`concurrency`, `edition`, `batchSize`,
+/// `window`, `adaptive`, `progressIntervalMs`, `reserve`).
+pub struct Tuning<'o> {
+    pub concurrency: Option<f64>,
+    pub edition: Option<String>,
+    pub batch_size: Option<f64>,
+    pub window: Option<f64>,
+    pub adaptive: Option<bool>,
+    pub progress_interval_ms: Option<f64>,
+    pub reserve: Option<&'o Either<f64, String>>,
+}
+
+impl Tuning<'_> {
+    /// The core's options, checked.
+    pub fn options(self) -> CoreResult<BulkOptions> {
+        Ok(BulkSettings {
+            concurrency: count(self.concurrency, "concurrency")?.map(|n| n as usize),
+            edition: self.edition,
+            batch_size: count(self.batch_size, "batch_size")?.map(|n| n as usize),
+            window: count(self.window, "window")?.map(|n| n as usize),
+            adaptive: self.adaptive,
+            progress_interval: millis(self.progress_interval_ms, "progress_interval")?,
+            reserve: self.reserve.map(|r| match r {
+                Either::A(n) => n.to_string(),
+                Either::B(s) => s.clone(),
+            }),
+        }
+        .options()?)
+    }
+}
+
+/// `{ name: 'text' }` as pairs; a value that is not a string is an `INVALID_INPUT` naming `argument` and the key.
+pub fn string_pairs(map: &Map<String, Value>, argument: &str) -> CoreResult<Vec<(String, String)>> {
+    map.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            _ => Err(InvalidInput::new(argument, "must map names to strings").field(k).into()),
+        })
+        .collect()
 }
 
 /// One JS row of `linkMany` as the core's row: only the mapped columns are read (an `undefined` cell is
@@ -566,9 +619,8 @@ pub fn link_many<'e>(
     rows: Unknown<'e>,
     options: Unknown<'e>,
 ) -> napi::Result<Object<'e>> {
-    let none = || JobHooks { on_progress: None, on_outcome: None, keep_outcomes: true, signal: None, timeout_ms: None };
     let (hooks, job) = match convert::args::<LinkManyOptions>(options, "options") {
-        Err(e) => (none(), Err(e)),
+        Err(e) => (JobHooks::none(), Err(e)),
         Ok(mut o) => {
             let hooks = JobHooks {
                 on_progress: o.on_progress.take(),

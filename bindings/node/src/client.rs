@@ -130,6 +130,21 @@ impl Client {
         bulk::link_many(env, self.inner.clone(), rows, options)
     }
 
+    /// Inserts or updates many records of a module by their external ID, at the API's limit: 100 per call,
+    /// concurrent (at most 10 calls of more than 10 records at once), retried. Each row (a plain object: field
+    /// API names, `columns` renames, `skip` leaves out; `lookups` fills a lookup by external ID from a column)
+    /// is one record; `undefined`, `null` and `NaN` cells are left out, a `Date` becomes Zoho's ISO text. The
+    /// same key twice: the later row wins. Resolves to one outcome per row (with `action` and the Zoho id) and
+    /// the totals; rows, hooks, `signal` and the circuit breaker work as for `linkMany`.
+    #[napi(
+        ts_generic_types = "R extends object",
+        ts_args_type = "rows: Iterable<R> | AsyncIterable<R>, options: UpsertManyOptions",
+        ts_return_type = "Promise<BulkReport>"
+    )]
+    pub fn upsert_many<'e>(&self, env: &'e Env, rows: Unknown<'e>, options: Unknown<'e>) -> napi::Result<Object<'e>> {
+        crate::upsert::upsert_many(env, self.inner.clone(), rows, options)
+    }
+
     /// `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential).
     #[napi(js_name = "toJSON")]
     pub fn to_json(&self) -> ClientInfo {

@@ -26,7 +26,7 @@
 //! * [`client`]: `Client`, `PreparedRequest`, `prepareUpdateRelated`, `parseOutcomes`, `version`.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`, `parseRelated`.
 //! * [`records`]: the records calls (get, insert, update, upsert, delete, search) and their results.
-//! * [`bulk`]: `linkMany` and [`bulk::run_job`]; [`rows`]: a job's rows from any (async) iterable.
+//! * [`bulk`]: `linkMany` and [`bulk::run_job`]; [`upsert`]: `upsertMany`; [`rows`]: a job's rows from any (async) iterable.
 //! * [`call`]: [`call::promise`], `CallOptions`; [`pool`]: the addon's threads.
 //! * [`errors`]: `ZcrmError`, `ErrorCode` / `ErrorKind` / `ErrorCategory`, `errorCodes()`.
 //! * [`glue`] (+ `glue.js`): the JavaScript half; [`keys`]: unknown-key checks; [`convert`]: JS <-> core.
@@ -46,3 +46,4 @@ pub mod glue;
 pub mod pool;
 pub mod related;
 pub mod rows;
+pub mod upsert;

@@ -98,13 +98,22 @@ fn cell(v: Unknown<'_>) -> std::result::Result<Cell, String> {
 /// for the core to refuse with its own message. `nulls`: [`Nulls::Keep`] for single calls (`null` clears a
 /// field), [`Nulls::Omit`] for bulk rows (an empty cell changes nothing).
 pub(crate) fn record(value: Unknown<'_>, index: usize, nulls: Nulls) -> CoreResult<Value> {
+    match cells(value, index)? {
+        Ok(cells) => Ok(Value::Object(record_from_cells(index, cells, nulls)?)),
+        Err(other) => Ok(other),
+    }
+}
+
+/// The cells of row `index` when it is a plain object (`Ok(cells)`), else the value as JSON (`Err(value)`);
+/// errors name `data[index]` and the field.
+pub(crate) fn cells(value: Unknown<'_>, index: usize) -> CoreResult<std::result::Result<Vec<(String, Cell)>, Value>> {
     let err = |why: String| Error::from(InvalidInput::new("data", why).at(index));
     let plain = (|| -> napi::Result<bool> {
         Ok(value.get_type()? == ValueType::Object && !value.is_array()? && !value.is_date()?)
     })()
     .map_err(|e| err(e.reason))?;
     if !plain {
-        return value_from_js(value).map_err(err);
+        return value_from_js(value).map(Err).map_err(err);
     }
     let object = Object::from_unknown(value).map_err(|e| err(e.reason))?;
     let keys = Object::keys(&object).map_err(|e| err(e.reason))?;
@@ -114,7 +123,7 @@ pub(crate) fn record(value: Unknown<'_>, index: usize, nulls: Nulls) -> CoreResu
         let c = cell(v).map_err(|why| Error::from(InvalidInput::new("data", why).at(index).field(key.clone())))?;
         cells.push((key, c));
     }
-    Ok(Value::Object(record_from_cells(index, cells, nulls)?))
+    Ok(Ok(cells))
 }
 
 impl RecordsCallArgs<'_> {

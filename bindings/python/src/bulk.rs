@@ -38,20 +38,20 @@ use crate::results::{outcome_repr, py_repr, seq_index};
 /// yielded is in the report (as sent, or `NOT_ATTEMPTED`), never dropped unseen in a read-ahead buffer.
 const CHUNK: usize = 64;
 
-/// Reads rows from a Python iterator: [`CHUNK`] rows per GIL attachment for a sized input, else one.
-struct PyRows {
+/// Turns row `index` (a Python object) into an operation's row; its error is that row's `INVALID_INPUT`.
+pub type Convert<R> = Box<dyn Fn(&Bound<'_, PyAny>, usize) -> Result<R, InvalidInput> + Send>;
+
+/// Reads rows from a Python iterator: [`CHUNK`] rows per GIL attachment for a sized input, else one. `R` is the
+/// operation's row (a link's `BulkRow`, an upsert's record).
+pub struct PyRows<R> {
     iter: Py<PyIterator>,
-    mapping: Arc<RowMapping>,
-    /// The columns the mapping reads (parent, key, named relation fields): only these are converted.
-    columns: Arc<[String]>,
-    /// With `extra="error"`: read every column name, to find those that are not mapped.
-    all_names: bool,
+    convert: Convert<R>,
     next_row: usize,
     stop: Arc<Stop>,
     /// Rows read per GIL attachment: [`CHUNK`] or 1.
     chunk: usize,
     /// Rows converted and not yet handed to the engine.
-    ready: std::collections::VecDeque<Result<BulkRow, InvalidInput>>,
+    ready: std::collections::VecDeque<Result<R, InvalidInput>>,
     exhausted: bool,
 }
 
@@ -79,8 +79,8 @@ impl Stop {
     }
 }
 
-impl Iterator for PyRows {
-    type Item = Result<BulkRow, InvalidInput>;
+impl<R> Iterator for PyRows<R> {
+    type Item = Result<R, InvalidInput>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready.is_empty() && !self.exhausted && !self.stop.failed() {
@@ -90,7 +90,7 @@ impl Iterator for PyRows {
     }
 }
 
-impl PyRows {
+impl<R> PyRows<R> {
     /// Converts up to `chunk` rows under one GIL attachment (fewer when the iterator ends or raises).
     fn fill(&mut self) {
         Python::attach(|py| {
@@ -112,14 +112,7 @@ impl PyRows {
                     Some(Ok(row)) => {
                         let index = self.next_row;
                         self.next_row += 1;
-                        let mapped = cells(&row, index, &self.columns, self.all_names).and_then(|(cells, names)| {
-                            self.mapping.map_row(
-                                index,
-                                &|c| cells.get(c).cloned(),
-                                &mut names.iter().map(String::as_str),
-                            )
-                        });
-                        self.ready.push_back(mapped);
+                        self.ready.push_back((self.convert)(&row, index));
                     }
                 }
             }
@@ -181,46 +174,40 @@ pub struct LinkArgs {
     pub reserve: Option<String>,
 }
 
-/// A bulk job ready to run over a Python iterable: its rows, its options, the core call that runs it, and the
-/// callbacks. [`Job::run`] runs it here; [`Job::spawn`] on its own thread, handing outcomes to a channel.
-struct Job {
-    rows: PyRows,
-    options: BulkOptions,
-    stop: Arc<Stop>,
-    on_progress: Option<Py<PyAny>>,
-    #[allow(clippy::type_complexity)]
-    run: Box<
-        dyn FnOnce(
-                PyRows,
-                &BulkOptions,
-                &mut dyn FnMut(CoreRowOutcome),
-                &mut dyn FnMut(&CoreProgress),
-                &Cancel,
-            ) -> Result<CoreSummary, zcrm_extid::Error>
-            + Send,
-    >,
-}
-
-impl Job {
-    /// A job over `rows` with `mapping`'s rows: `run` is the core's job (e.g. [`zcrm_extid::Client::link_many`]).
-    fn new(
-        py: Python<'_>,
-        rows: &Bound<'_, PyAny>,
-        mapping: RowMapping,
-        all_names: bool,
-        settings: BulkSettings,
-        on_progress: Option<Py<PyAny>>,
-        run: impl FnOnce(
-            PyRows,
+/// The core call that runs a job over its rows (e.g. [`zcrm_extid::Client::link_many`]).
+pub type RunJob<R> = Box<
+    dyn FnOnce(
+            PyRows<R>,
             &BulkOptions,
             &mut dyn FnMut(CoreRowOutcome),
             &mut dyn FnMut(&CoreProgress),
             &Cancel,
         ) -> Result<CoreSummary, zcrm_extid::Error>
-        + Send
-        + 'static,
-    ) -> PyResult<Job> {
-        let columns: Arc<[String]> = mapping.required_columns().into_iter().map(str::to_owned).collect();
+        + Send,
+>;
+
+/// A bulk job ready to run over a Python iterable: its rows, its options, the core call that runs it, and the
+/// callbacks. [`Job::run`] runs it here ([`report`]); [`stream`] on its own thread, handing outcomes to a
+/// channel. Every bulk method (link, unlink, upsert, a plan's apply) is a [`Job`] with its own row conversion
+/// and core call.
+pub struct Job<R> {
+    rows: PyRows<R>,
+    options: BulkOptions,
+    stop: Arc<Stop>,
+    on_progress: Option<Py<PyAny>>,
+    run: RunJob<R>,
+}
+
+impl<R: Send + 'static> Job<R> {
+    /// A job over `rows`, each converted by `convert`; `run` is the core's job.
+    pub fn new(
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        convert: Convert<R>,
+        settings: BulkSettings,
+        on_progress: Option<Py<PyAny>>,
+        run: RunJob<R>,
+    ) -> PyResult<Job<R>> {
         // A sized input (a list, a DataFrame's records) gives progress an ETA.
         let expected_rows = rows.len().ok().map(|n| n as u64);
         let options = settings.options().map(|o| BulkOptions { expected_rows, ..o }).map_err(|e| to_py_err(py, e))?;
@@ -230,16 +217,14 @@ impl Job {
         let stop = Arc::new(Stop { error: Mutex::new(None), cancel: crate::run::token() });
         let rows = PyRows {
             iter: iter.unbind(),
-            mapping: Arc::new(mapping),
-            columns,
-            all_names,
+            convert,
             next_row: 0,
             stop: stop.clone(),
             chunk: if expected_rows.is_some() { CHUNK } else { 1 },
             ready: std::collections::VecDeque::new(),
             exhausted: false,
         };
-        Ok(Job { rows, options, stop, on_progress, run: Box::new(run) })
+        Ok(Job { rows, options, stop, on_progress, run })
     }
 
     /// Runs the job on this thread with the GIL released, passing each outcome to `on_outcome`.
@@ -263,6 +248,39 @@ impl Job {
     }
 }
 
+/// The job settings every bulk method takes, from its keyword arguments.
+pub fn bulk_settings(
+    py: Python<'_>,
+    concurrency: Option<usize>,
+    edition: Option<String>,
+    batch_size: Option<usize>,
+    window: Option<usize>,
+    adaptive: Option<bool>,
+    progress_interval: Option<f64>,
+    reserve: Option<String>,
+) -> PyResult<BulkSettings> {
+    Ok(BulkSettings {
+        concurrency,
+        edition,
+        batch_size,
+        window,
+        adaptive,
+        progress_interval: convert::seconds(progress_interval, "progress_interval").map_err(|e| to_py_err(py, e))?,
+        reserve,
+    })
+}
+
+/// A link row's conversion: the mapped columns' cells (and, with `extra="error"`, every column's name) through
+/// the core's [`RowMapping`].
+pub fn link_rows(mapping: RowMapping, all_names: bool) -> Convert<BulkRow> {
+    let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
+    Box::new(move |row, index| {
+        cells(row, index, &columns, all_names).and_then(|(cells, names)| {
+            mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
+        })
+    })
+}
+
 /// The settings of a link job from the Python arguments.
 fn link_settings(py: Python<'_>, args: LinkArgs) -> PyResult<(BulkSpec, RowMapping, bool, BulkSettings)> {
     let all_names = args.extra.as_deref() == Some("error");
@@ -277,16 +295,16 @@ fn link_settings(py: Python<'_>, args: LinkArgs) -> PyResult<(BulkSpec, RowMappi
     }
     .build()
     .map_err(|e| invalid_input(py, e))?;
-    let settings = BulkSettings {
-        concurrency: args.concurrency,
-        edition: args.edition,
-        batch_size: args.batch_size,
-        window: args.window,
-        adaptive: args.adaptive,
-        progress_interval: convert::seconds(args.progress_interval, "progress_interval")
-            .map_err(|e| to_py_err(py, e))?,
-        reserve: args.reserve,
-    };
+    let settings = bulk_settings(
+        py,
+        args.concurrency,
+        args.edition,
+        args.batch_size,
+        args.window,
+        args.adaptive,
+        args.progress_interval,
+        args.reserve,
+    )?;
     Ok((spec, mapping, all_names, settings))
 }
 
@@ -296,19 +314,18 @@ fn link_job(
     rows: &Bound<'_, PyAny>,
     args: LinkArgs,
     on_progress: Option<Py<PyAny>>,
-) -> PyResult<Job> {
+) -> PyResult<Job<BulkRow>> {
     let (spec, mapping, all_names, settings) = link_settings(py, args)?;
     let core = client.inner.clone();
     Job::new(
         py,
         rows,
-        mapping,
-        all_names,
+        link_rows(mapping, all_names),
         settings,
         on_progress,
-        move |rows, options, on_outcome, on_progress, cancel| {
+        Box::new(move |rows, options, on_outcome, on_progress, cancel| {
             core.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
-        },
+        }),
     )
 }
 
@@ -329,6 +346,18 @@ pub fn link_many(
     keep_outcomes: bool,
 ) -> PyResult<BulkReport> {
     let job = link_job(py, client, rows, args, on_progress)?;
+    report(py, job, on_outcome, keep_outcomes)
+}
+
+/// Runs `job` here with the GIL released: `on_outcome` gets each outcome as it comes, the report keeps them
+/// (unless `keep_outcomes` is false); an exception of a callback or the rows, or the error that stopped the job,
+/// is raised with the report attached.
+pub fn report<R: Send + 'static>(
+    py: Python<'_>,
+    job: Job<R>,
+    on_outcome: Option<Py<PyAny>>,
+    keep_outcomes: bool,
+) -> PyResult<BulkReport> {
     let stop = job.stop.clone();
     let (summary, outcomes) = py.detach(|| {
         let mut outcomes = Vec::new();
@@ -377,6 +406,11 @@ pub fn iter_link_many(
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<OutcomeStream> {
     let job = link_job(py, client, rows, args, on_progress)?;
+    stream(py, job)
+}
+
+/// Starts `job` on its own thread; its outcomes come out of the returned [`OutcomeStream`].
+pub fn stream<R: Send + 'static>(py: Python<'_>, job: Job<R>) -> PyResult<OutcomeStream> {
     let stop = job.stop.clone();
     let (tx, rx) = mpsc::sync_channel(STREAM_BUFFER);
     std::thread::Builder::new()
@@ -608,7 +642,17 @@ impl RowOutcome {
     fn outcome(&self) -> crate::results::Outcome {
         crate::results::Outcome::new(self.0.outcome.clone())
     }
-    /// True when the row was linked.
+    /// `upsert_many`: `"insert"` or `"update"` for a success (`None` otherwise, and for other jobs).
+    #[getter]
+    fn action(&self) -> Option<&'static str> {
+        self.0.outcome.action().map(|a| a.as_str())
+    }
+    /// `upsert_many`: the field whose value matched an existing record (`None` for an insert).
+    #[getter]
+    fn duplicate_field(&self) -> Option<&str> {
+        self.0.outcome.result.as_ref().ok().and_then(|s| s.duplicate_field())
+    }
+    /// True when the row succeeded (linked, upserted).
     #[getter]
     fn ok(&self) -> bool {
         self.0.outcome.is_success()

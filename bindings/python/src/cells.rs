@@ -78,13 +78,21 @@ pub fn cell(obj: &Bound<'_, PyAny>) -> PyResult<Cell> {
 /// Record `index` from a mapping (`dict`, a pandas row's `dict`, any `Mapping` with `str` keys); a value that is
 /// not a mapping is passed on as JSON for the core to refuse with its own message.
 pub fn record(item: &Bound<'_, PyAny>, index: usize, nulls: Nulls) -> Result<Value, InvalidInput> {
+    if item.cast::<PyMapping>().is_err() {
+        return to_json(item).map_err(|why| InvalidInput::new("data", why).at(index));
+    }
+    record_from_cells(index, row_cells(item, index)?, nulls).map(|m: Map<String, Value>| Value::Object(m))
+}
+
+/// The cells of row `index`, a mapping of column name to value (errors name `data[index]` and the column).
+pub fn row_cells(item: &Bound<'_, PyAny>, index: usize) -> Result<Vec<(String, Cell)>, InvalidInput> {
     let err = |why: String| InvalidInput::new("data", why).at(index);
     let pairs = if let Ok(d) = item.cast::<PyDict>() {
         d.items()
     } else if let Ok(m) = item.cast::<PyMapping>() {
         m.items().map_err(|e| err(e.to_string()))?
     } else {
-        return to_json(item).map_err(err);
+        return Err(err(format!("must be a mapping of column name to value (a dict), not {}", type_name(item))));
     };
     let mut cells = Vec::with_capacity(pairs.len());
     for pair in pairs.iter() {
@@ -95,5 +103,5 @@ pub fn record(item: &Bound<'_, PyAny>, index: usize, nulls: Nulls) -> Result<Val
         let c = cell(&v).map_err(|e| err(e.to_string()).field(key.clone()))?;
         cells.push((key, c));
     }
-    record_from_cells(index, cells, nulls).map(|m: Map<String, Value>| Value::Object(m))
+    Ok(cells)
 }

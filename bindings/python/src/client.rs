@@ -21,6 +21,7 @@ use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
 use crate::results::{Outcome, PreparedRequest, UpdateResult, py_repr};
 use crate::run::run;
+use crate::upsert::{self, UpsertArgs};
 
 /// A Zoho CRM client (thread-safe; share one per process: clones of the core client share the keep-alive
 /// pool and the token cache).
@@ -602,6 +603,76 @@ impl Client {
             reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
         };
         bulk::iter_link_many(py, self, rows, args, on_progress)
+    }
+
+    /// Inserts or updates many records of `module` by their external ID, at the API's limit: 100 per call,
+    /// concurrent (at most 10 calls of more than 10 records at once: Zoho's sub-concurrency), retried, and every
+    /// row gets exactly one outcome (the report lists them by row) with `action` (`"insert"`/`"update"`) and
+    /// the record's Zoho `id`.
+    ///
+    /// `rows` is any iterable of mappings, read lazily: `df.to_dict("records")`, `csv.DictReader`, a generator.
+    /// Each row is a record: its keys are field API names (`columns={"Last_Name": "surname"}` renames a
+    /// column, `skip=["note"]` leaves one out). `key` is the module's external field identifying each record
+    /// (`External_Contact_ID`); it is the duplicate check unless `duplicate_check_fields` says otherwise (the key
+    /// is then checked last). `lookups={"Account_Name": "Accounts.External_Account_ID:account"}` fills the
+    /// lookup `Account_Name` by the account's external ID from column `account` (default: the field's name);
+    /// rows may also hold lookup objects themselves (`{"External_Account_ID": "a1"}`, with `external_fields`).
+    /// NaN, NaT, `pandas.NA` and `None` cells are left out (they change nothing); date-times become Zoho's ISO
+    /// text (a naive one is that row's `INVALID_INPUT`). The same key twice: the later row wins.
+    ///
+    /// Progress, `on_outcome` / `keep_outcomes`, `adaptive`, `reserve`, cancellation (an exception of the
+    /// iterator or a callback, Ctrl-C), the circuit breaker and the report work as for `link_many`. The GIL is released while the job runs.
+    ///
+    /// ```python
+    /// report = client.upsert_many(df.to_dict("records"), module="Contacts", key="External_Contact_ID",
+    ///                             lookups={"Account_Name": "Accounts.External_Account_ID:account_id"})
+    /// inserted = sum(o.action == "insert" for o in report)
+    /// ```
+    #[pyo3(signature = (
+        rows, *, module, key, lookups=None, columns=None, skip=None, duplicate_check_fields=None,
+        external_fields=None, concurrency=None, edition=None, batch_size=None, window=None, adaptive=None,
+        on_progress=None, progress_interval=None, on_outcome=None, keep_outcomes=true, reserve=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_many(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        module: String,
+        key: String,
+        lookups: Option<&Bound<'_, PyAny>>,
+        columns: Option<&Bound<'_, PyAny>>,
+        skip: Option<&Bound<'_, PyAny>>,
+        duplicate_check_fields: Option<&Bound<'_, PyAny>>,
+        external_fields: Option<&Bound<'_, PyAny>>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        batch_size: Option<usize>,
+        window: Option<usize>,
+        adaptive: Option<bool>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+        on_outcome: Option<Py<PyAny>>,
+        keep_outcomes: bool,
+        reserve: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<BulkReport> {
+        let args = UpsertArgs {
+            module,
+            key,
+            lookups,
+            columns,
+            skip,
+            duplicate_check_fields,
+            external_fields,
+            concurrency,
+            edition,
+            batch_size,
+            window,
+            adaptive,
+            progress_interval,
+            reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
+        };
+        upsert::upsert_many(py, self, rows, args, on_progress, on_outcome, keep_outcomes)
     }
 
     /// Reads records (one page): `ids` a str (one record, `GET {module}/{value}`), a list (`?ids=`), or

@@ -36,6 +36,7 @@ mod records_results;
 mod related;
 mod results;
 mod run;
+mod upsert;
 
 use pyo3::prelude::*;
 

@@ -1,13 +1,17 @@
-//! `zcrm demo`: the whole job end to end on the built-in emulator: seed contacts and deals, write a CSV of
-//! contact-deal pairs, link them with progress (through simulated latency and faults), print the summary, and
-//! check the emulator's final state against the CSV.
+//! `zcrm demo`: the whole nightly job end to end on the built-in emulator, through simulated latency and faults:
+//! upsert an export's accounts, contacts (each with its account, a lookup by external ID) and deals by their
+//! external IDs ([`crate::nightly`]), link contacts to deals with their roles from a CSV of pairs, print each
+//! step's summary, and check the emulator's final state against the CSVs: every record with its fields and
+//! account, every pair linked with its role, nothing missing, nothing extra.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exit;
 use crate::interrupt::Interrupt;
 use crate::link::{self, LinkArgs};
+use crate::nightly::{self, Export};
 use crate::runner::{self, BulkCommand};
 use zcrm_emulator::{Emulator, EmulatorConfig, Fault, Seed};
 use zcrm_extid::Client;
@@ -19,7 +23,8 @@ const MAX_ROWS: i64 = 10_000_000;
 /// value reaches an allocation or a clock computation that would panic.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Contact-deal pairs to link (one deal per row; a contact per 100 rows, so calls carry 100 records).
+    /// Contact-deal pairs to link (one deal per row, so as many deals to upsert; a contact per 100 rows, so calls
+    /// carry 100 records; an account per 10 contacts).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=MAX_ROWS))]
     pub rows: u32,
     /// Simulated latency of each API call, ms.
@@ -61,9 +66,13 @@ pub fn run(args: &DemoArgs) -> i32 {
 fn demo(args: &DemoArgs) -> Result<i32, String> {
     let rows = args.rows as usize;
     let contacts = rows.div_ceil(100);
-    let mut seed = Seed::default_seed();
-    seed.add_records("Contacts", "External_Contact_ID", "c", contacts);
-    seed.add_records("Deals", "External_Deal_ID", "d", rows);
+    let export = Export { accounts: contacts.div_ceil(10), contacts, deals: rows };
+    // The org starts with the sample records only: the job upserts the export's records first.
+    let seed = Seed::default_seed();
+    let seeded: HashMap<&str, usize> = ["Accounts", "Contacts", "Deals"]
+        .into_iter()
+        .map(|m| (m, seed.modules.get(m).map_or(0, |s| s.records.len())))
+        .collect();
     let emu = Emulator::start(EmulatorConfig {
         seed,
         latency: Duration::from_millis(args.latency_ms),
@@ -88,7 +97,11 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         args.latency_ms,
         if args.no_faults { "" } else { ", 2% 500s, 1% 429s, 1% lost responses" }
     );
-    println!("input:    {} ({rows} contact-deal pairs, {contacts} contacts)", csv.display());
+    println!(
+        "input:    {} ({} accounts, {contacts} contacts, {rows} deals; {rows} contact-deal pairs)",
+        dir.display(),
+        export.accounts
+    );
 
     let (id, secret, refresh) = Emulator::default_credentials();
     let client = Client::builder()
@@ -98,6 +111,8 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         .max_retries(8)
         .build()
         .map_err(|e| e.to_string())?;
+    let upsert_failed = nightly::upsert_export(&client, &dir, &export, args.concurrency)?;
+    print!("{:<9} ", "links:");
     let link_args = LinkArgs {
         csv: csv.clone(),
         parent: "Contacts.External_Contact_ID".into(),
@@ -138,10 +153,12 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         "emulator: {} API calls, {} faults injected, {} token(s) issued, at most {} calls in flight",
         stats.api_calls, stats.faults_injected, stats.tokens_issued, stats.max_in_flight
     );
+    let records_ok = nightly::verify(&emu, &export, &seeded);
     let ok = matched == rows && relations == rows;
     println!(
         "verified: {matched}/{rows} CSV pairs are linked with their role; {relations} relations in the emulator{}",
         if ok { " (nothing missing, nothing extra)" } else { " — MISMATCH" }
     );
-    Ok(if ok && result.summary.failed == 0 { exit::OK } else { exit::SOME_FAILED })
+    let all_ok = ok && records_ok && upsert_failed == 0 && result.summary.failed == 0;
+    Ok(if all_ok { exit::OK } else { exit::SOME_FAILED })
 }

@@ -4,10 +4,12 @@
 mod budget;
 mod connect;
 mod demo;
+mod dry_run;
 mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod nightly;
 mod partition;
 mod progress;
 mod records;
@@ -16,6 +18,7 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
+mod upsert;
 
 use clap::{Parser, Subcommand};
 
@@ -51,9 +54,13 @@ enum Command {
         #[command(subcommand)]
         command: budget::BudgetCommand,
     },
+    /// Insert or update the records of a CSV file by their external ID (100 per call, concurrent, retried), with
+    /// a per-row report (insert/update, Zoho id).
+    Upsert(upsert::UpsertArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
-    /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
+    /// The nightly job on the built-in emulator: upsert accounts, contacts and deals by external ID, link 10,000
+    /// contact-deal pairs with roles, and verify the result.
     Demo(demo::DemoArgs),
 }
 
@@ -76,6 +83,7 @@ fn main() {
         Command::Records { command } => records::run(command, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Budget { command } => budget::run(command, &cli.connect),
+        Command::Upsert(args) => upsert::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };

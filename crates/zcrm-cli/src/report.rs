@@ -3,7 +3,8 @@
 //! **Columns**: `row` (1-based data row of the input CSV, the header not counted), `parent`, `related` (the
 //! input's cells in the parent and related-key columns, as read, so `--resume` can check that the row is still
 //! the same), `status` (`ok` or `error`), `code`, `message`, `zoho_id` (the related record's id on success),
-//! `attempts` (calls made for the row's batch; 0 = never sent).
+//! `attempts` (calls made for the row's batch; 0 = never sent). A command may add columns after these (`zcrm
+//! upsert`: `action`, `insert` or `update`), which `--resume` then expects in the report it resumes.
 //!
 //! **Order**: completion order. A line is written when its row's outcome arrives, whatever the input order;
 //! `row` says which input row it is. A resumed job's report starts with the lines carried over from the report it
@@ -44,6 +45,8 @@ pub struct Report {
     path: PathBuf,
     line: Vec<u8>,
     records: u64,
+    /// Columns after [`HEADER`].
+    extra: usize,
 }
 
 /// Where the lines carried into a new report go (see [`Report::create`]).
@@ -66,7 +69,13 @@ impl Carry<'_> {
 impl Report {
     /// Creates the report at `path`: writes the header and whatever `carry` adds to a temporary file beside it,
     /// syncs it, and renames it over `path`. Nothing at `path` changes until the new report is complete.
-    pub fn create(path: &Path, carry: impl FnOnce(&mut Carry<'_>) -> Result<(), String>) -> Result<Report, String> {
+    ///
+    /// `extra`: the command's columns after [`HEADER`] (see the module docs).
+    pub fn create(
+        path: &Path,
+        extra: &[&str],
+        carry: impl FnOnce(&mut Carry<'_>) -> Result<(), String>,
+    ) -> Result<Report, String> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
             _ => PathBuf::from("."),
@@ -78,7 +87,7 @@ impl Report {
         let mut line = Vec::with_capacity(256);
         let built = (|| -> Result<u64, String> {
             let mut c = Carry { out: BufWriter::new(&file), line: &mut line, records: 0 };
-            let header = serialize(c.line, HEADER);
+            let header = serialize(c.line, HEADER.iter().chain(extra).copied());
             c.out.write_all(header).map_err(|e| cannot(&e))?;
             carry(&mut c)?;
             c.out.flush().map_err(|e| cannot(&e))?;
@@ -94,7 +103,7 @@ impl Report {
                 if let Ok(d) = File::open(&dir) {
                     let _ = d.sync_all();
                 }
-                Ok(Report { file, path: path.to_owned(), line, records })
+                Ok(Report { file, path: path.to_owned(), line, records, extra: extra.len() })
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&temp);
@@ -104,7 +113,8 @@ impl Report {
     }
 
     /// Appends the outcome of input row `row` (1-based) identified by `identity`, with one `write`.
-    pub fn write(&mut self, row: u64, identity: &Identity, o: &RowOutcome) -> io::Result<()> {
+    /// `extra`: the row's cells in the report's extra columns (missing ones are written empty).
+    pub fn write(&mut self, row: u64, identity: &Identity, o: &RowOutcome, extra: &[&str]) -> io::Result<()> {
         let ok = o.outcome.is_success();
         let (row, attempts) = (row.to_string(), o.attempts.to_string());
         let cells = [
@@ -117,7 +127,8 @@ impl Report {
             if ok { o.outcome.id().unwrap_or("") } else { "" },
             attempts.as_str(),
         ];
-        (&self.file).write_all(serialize(&mut self.line, cells))?;
+        let extra = (0..self.extra).map(|i| extra.get(i).copied().unwrap_or(""));
+        (&self.file).write_all(serialize(&mut self.line, cells.into_iter().chain(extra)))?;
         self.records += 1;
         Ok(())
     }

@@ -19,13 +19,15 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::input::CsvInput;
+use crate::input::{CsvInput, CsvRow};
 use crate::report::{Carry, HEADER, Identity};
 
 /// An earlier report, read.
 #[derive(Debug)]
 pub struct Resume {
     path: PathBuf,
+    /// Columns after [`HEADER`] the report has (a command's own, e.g. upsert's `action`).
+    extra: Vec<String>,
     /// `(row, hash of its identity)` of every `ok` line, sorted by row, one per row.
     done: Vec<(u64, u64)>,
     /// Length of the complete lines, in bytes.
@@ -43,15 +45,23 @@ pub fn identity_hash(id: &Identity) -> u64 {
 
 impl Resume {
     /// Reads the report at `path`, ignoring a cut last line.
-    pub fn load(path: &Path) -> Result<Resume, String> {
+    ///
+    /// `extra`: the command's columns after [`HEADER`]; the report's header must be exactly these.
+    pub fn load(path: &Path, extra: &[&str]) -> Result<Resume, String> {
+        let header: Vec<&str> = HEADER.iter().chain(extra).copied().collect();
         let cannot = |e: &dyn std::fmt::Display| format!("cannot read the report to resume {}: {e}", path.display());
         let mut file = File::open(path).map_err(|e| cannot(&e))?;
         let len = file.metadata().map_err(|e| cannot(&e))?.len();
         let complete = complete_len(&mut file, len).map_err(|e| cannot(&e))?;
         let mut done = Vec::new();
-        for_each_line(path, complete, |line, rec| {
-            if rec.len() != HEADER.len() {
-                return Err(format!("{} line {line}: {} fields, a report line has {}", path.display(), rec.len(), 8));
+        for_each_line(path, &header, complete, |line, rec| {
+            if rec.len() != header.len() {
+                return Err(format!(
+                    "{} line {line}: {} fields, a report line has {}",
+                    path.display(),
+                    rec.len(),
+                    header.len()
+                ));
             }
             let row = rec[0]
                 .parse::<u64>()
@@ -70,7 +80,12 @@ impl Resume {
             return Err(format!("{} marks row {} ok twice, with different values", path.display(), w[0].0));
         }
         done.dedup();
-        Ok(Resume { path: path.to_owned(), done, complete, cut_tail: len - complete })
+        let extra = extra.iter().map(|c| (*c).to_owned()).collect();
+        Ok(Resume { path: path.to_owned(), extra, done, complete, cut_tail: len - complete })
+    }
+
+    fn header(&self) -> Vec<&str> {
+        HEADER.iter().copied().chain(self.extra.iter().map(String::as_str)).collect()
     }
 
     /// Rows marked `ok`.
@@ -85,14 +100,17 @@ impl Resume {
 
     /// Checks every `ok` line against `input` (read in full, nothing sent): the row exists and has the same parent
     /// and related cells (columns `parent` and `related` of the input). Returns the input's row count.
-    pub fn verify(&self, input: &CsvInput, parent: usize, related: usize) -> Result<u64, String> {
+    ///
+    /// `identify` gives a row's identity: its cells in the `parent` and `related` columns, or a fixed `parent`
+    /// for a command whose rows have none.
+    pub fn verify(&self, input: &CsvInput, identify: &dyn Fn(&CsvRow) -> Identity) -> Result<u64, String> {
         let mut next = self.done.iter().peekable();
         let mut rows = 0;
         for row in input.rows()? {
             rows = row.number;
             if next.peek().is_some_and(|d| d.0 == row.number) {
                 let (_, hash) = next.next().expect("peeked");
-                let now = Identity { parent: row.lossy(parent), related: row.lossy(related) };
+                let now = identify(&row);
                 if identity_hash(&now) != *hash {
                     return Err(self.mismatch(input, row.number, &now));
                 }
@@ -111,7 +129,7 @@ impl Resume {
 
     fn mismatch(&self, input: &CsvInput, row: u64, now: &Identity) -> String {
         let mut was = None;
-        let _ = for_each_line(&self.path, self.complete, |line, rec| {
+        let _ = for_each_line(&self.path, &self.header(), self.complete, |line, rec| {
             if rec.get(0) == Some(row.to_string().as_str()) && rec.get(3) == Some("ok") {
                 was = Some((line, identity_of(rec)));
                 return Ok(false);
@@ -135,7 +153,7 @@ impl Resume {
     /// Copies the `ok` lines into a new report, as they were, once per row.
     pub fn carry(&self, out: &mut Carry<'_>) -> Result<(), String> {
         let mut carried = vec![false; self.done.len()];
-        for_each_line(&self.path, self.complete, |_, rec| {
+        for_each_line(&self.path, &self.header(), self.complete, |_, rec| {
             if rec.get(3) == Some("ok") {
                 let row: u64 = rec[0].parse().unwrap_or(0);
                 if let Ok(i) = self.done.binary_search_by_key(&row, |d| d.0)
@@ -153,6 +171,7 @@ impl Resume {
 /// its line number to `f` until it returns `Ok(false)`.
 fn for_each_line(
     path: &Path,
+    expected: &[&str],
     complete: u64,
     mut f: impl FnMut(u64, &csv::StringRecord) -> Result<bool, String>,
 ) -> Result<(), String> {
@@ -160,9 +179,9 @@ fn for_each_line(
     let file = File::open(path).map_err(|e| cannot(&e))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::new(file.take(complete)));
     let header = reader.headers().map_err(|e| cannot(&e))?.clone();
-    if header.iter().ne(HEADER) {
+    if header.iter().ne(expected.iter().copied()) {
         return Err(format!(
-            "{} is not a zcrm report (header {:?})",
+            "{} is not a zcrm report of this command (header {:?}, expected {expected:?})",
             path.display(),
             header.iter().collect::<Vec<_>>()
         ));

@@ -1,4 +1,4 @@
-//! The runner every bulk CSV command shares (`link` today; `unlink`, `upsert`, `sync` next): CSV in, numbered
+//! The runner every bulk CSV command shares (`link`, `upsert`; `unlink`, `sync` next): CSV in, numbered
 //! rows, `--resume`, the report, progress, Ctrl-C, the summary and the exit status. A command brings only what
 //! is its own through [`BulkCommand`]: the columns that identify a row, how a CSV row becomes the engine's row,
 //! and the engine call.
@@ -38,6 +38,23 @@ pub trait BulkCommand {
     /// not grouped, so order does not matter.
     fn group_column(&self) -> Option<&str> {
         None
+    }
+
+    /// For commands whose rows have no parent (upsert): every row's `parent` in the report, instead of the cell
+    /// of `identity_columns()[0]` (which is then not read).
+    fn parent_label(&self) -> Option<&str> {
+        None
+    }
+
+    /// The report's columns after the common ones (upsert: `action`); `--resume` expects the same.
+    fn report_columns(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A row's cells in [`BulkCommand::report_columns`].
+    fn report_cells<'o>(&self, outcome: &'o RowOutcome) -> Vec<&'o str> {
+        let _ = outcome;
+        Vec::new()
     }
 
     /// Checks the CSV header before any row is read (every column the command needs is there).
@@ -165,7 +182,13 @@ pub fn execute<C: BulkCommand>(
     let (Some(parent), Some(related)) = (parent, related) else {
         return Err(JobError::invalid(format!("{}: the identifying columns are missing", job.csv.display())));
     };
-    let resume = job.resume.as_deref().map(Resume::load).transpose().map_err(JobError::invalid)?;
+    let label = command.parent_label().map(str::to_owned);
+    let identify = move |row: &CsvRow| Identity {
+        parent: label.clone().unwrap_or_else(|| row.lossy(parent)),
+        related: row.lossy(related),
+    };
+    let extra = command.report_columns();
+    let resume = job.resume.as_deref().map(|p| Resume::load(p, extra)).transpose().map_err(JobError::invalid)?;
     let total = match &resume {
         Some(r) => {
             if r.cut_tail > 0 {
@@ -175,7 +198,7 @@ pub fn execute<C: BulkCommand>(
                     r.cut_tail
                 );
             }
-            Some(r.verify(&input, parent, related).map_err(JobError::invalid)? - r.skipped())
+            Some(r.verify(&input, &identify).map_err(JobError::invalid)? - r.skipped())
         }
         None if std::io::stderr().is_terminal() => Some(input.rows().map_err(JobError::invalid)?.count() as u64),
         None => None,
@@ -197,8 +220,8 @@ pub fn execute<C: BulkCommand>(
         }
         None => (Box::new(input_rows) as Box<dyn Iterator<Item = CsvRow>>, total),
     };
-    let report =
-        Report::create(&report_path, |c| resume.as_ref().map_or(Ok(()), |r| r.carry(c))).map_err(JobError::invalid)?;
+    let report = Report::create(&report_path, extra, |c| resume.as_ref().map_or(Ok(()), |r| r.carry(c)))
+        .map_err(JobError::invalid)?;
     let report_path = report.path().to_owned();
     *interrupt.report() = Some(report);
 
@@ -215,7 +238,7 @@ pub fn execute<C: BulkCommand>(
         let index = s.next;
         s.next += 1;
         s.display.read(row.number);
-        s.pending.insert(index, (row.number, Identity { parent: row.lossy(parent), related: row.lossy(related) }));
+        s.pending.insert(index, (row.number, identify(&row)));
         mapped(command, &header, &row)
     });
     let summary = command.run(
@@ -235,7 +258,7 @@ pub fn execute<C: BulkCommand>(
             }
             s.display.completed(ok);
             if let Some(report) = interrupt.report().as_mut()
-                && let Err(e) = report.write(row, &identity, &o)
+                && let Err(e) = report.write(row, &identity, &o, &command.report_cells(&o))
             {
                 s.write_error.get_or_insert(format!("writing the report {} failed: {e}", report_path.display()));
                 cancel.cancel();

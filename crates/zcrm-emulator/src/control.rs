@@ -2,8 +2,9 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `GET /__emulator/state` | the state as JSON, with `stats` and `token_grants` (per refresh token: grants, throttled, evicted, grant times) |
-//! | `GET /__emulator/stats` | the counters alone, with `token_grants` (cheap to poll during a run) |
+//! | `GET /__emulator/state` | the state as JSON, with `stats` and `token_grants` (per refresh token: grants, throttled, evicted, grant times; everything: slow for a million records) |
+//! | `GET /__emulator/stats` | `stats`, `token_grants`, the record count of each module and the relation count (cheap to poll during a run, at any size) |
+//! | `GET /__emulator/records/{Module}?fields=F1,F2` | `{"records": [[id, F1, F2], ...]}` in id order (a field a record lacks is `null`): a compact dump to check a big job's result |
 //! | `POST /__emulator/reset` | back to the initial seed; faults, journal and stats cleared |
 //! | `POST /__emulator/seed` (body: a seed) | replace the state |
 //! | `POST /__emulator/records/{Module}` (body: `{"data":[{...}]}`) | add records (all or nothing); answers their ids |
@@ -39,9 +40,27 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> Response {
             ok(dump)
         }
         ("GET", "stats") => {
-            let mut stats = serde_json::to_value(lock(&shared.stats).clone()).expect("json");
-            stats["token_grants"] = serde_json::to_value(lock(&shared.tokens).grants()).expect("json");
-            ok(stats)
+            let (records, relations) = {
+                let org = lock(&shared.org);
+                let (records, relations) = org.counts();
+                (json!(records), relations)
+            };
+            let stats = lock(&shared.stats).clone();
+            let grants = serde_json::to_value(lock(&shared.tokens).grants()).expect("json");
+            ok(json!({"stats": stats, "token_grants": grants, "records": records, "relations": relations}))
+        }
+        ("GET", p) if p.starts_with("records/") => {
+            let module = &p["records/".len()..];
+            let fields: Vec<&str> = request
+                .query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("fields="))
+                .map(|f| f.split(',').filter(|f| !f.is_empty()).collect())
+                .unwrap_or_default();
+            match lock(&shared.org).table(module, &fields) {
+                Some(rows) => ok(json!({"records": rows})),
+                None => Response::json(404, &json!({"error": format!("no module {module:?}")})),
+            }
         }
         ("POST", "reset") => {
             let seed = lock(&shared.seed).clone();

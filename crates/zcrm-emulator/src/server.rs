@@ -464,6 +464,17 @@ impl Emulator {
         lock(&self.shared.org).relation_count()
     }
 
+    /// `module`'s records (id and fields, audit fields included), in id order; empty for an unknown module.
+    pub fn records(&self, module: &str) -> Vec<(String, Map<String, Value>)> {
+        let org = lock(&self.shared.org);
+        org.module(module).map(|m| m.records().map(|(id, r)| (id.clone(), r.clone())).collect()).unwrap_or_default()
+    }
+
+    /// `module`'s record `id`, with its fields.
+    pub fn record(&self, module: &str, id: &str) -> Option<Map<String, Value>> {
+        lock(&self.shared.org).record(module, id).cloned()
+    }
+
     /// The journal, oldest first (Authorization values redacted).
     pub fn journal(&self) -> Vec<Entry> {
         lock(&self.shared.journal).entries()

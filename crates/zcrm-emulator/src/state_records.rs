@@ -66,6 +66,28 @@ impl Module {
 }
 
 impl Org {
+    /// Records per module, and the number of relations.
+    pub fn counts(&self) -> (std::collections::BTreeMap<&str, usize>, usize) {
+        (self.modules.iter().map(|(n, m)| (n.as_str(), m.records.len())).collect(), self.relations.len())
+    }
+
+    /// `module`'s records as rows `[id, fields...]` in id order (`null` where a record lacks a field); `None`
+    /// for an unknown module.
+    pub fn table(&self, module: &str, fields: &[&str]) -> Option<Vec<Value>> {
+        let m = self.modules.get(module)?;
+        Some(
+            m.records
+                .iter()
+                .map(|(id, r)| {
+                    let mut row = Vec::with_capacity(fields.len() + 1);
+                    row.push(Value::String(id.clone()));
+                    row.extend(fields.iter().map(|f| r.get(*f).cloned().unwrap_or(Value::Null)));
+                    Value::Array(row)
+                })
+                .collect(),
+        )
+    }
+
     /// The first external value of `fields` already held by a record of `module` other than `except`.
     pub fn clash(&self, module: &str, fields: &Map<String, Value>, except: Option<&str>) -> Option<Clash> {
         let m = self.modules.get(module)?;

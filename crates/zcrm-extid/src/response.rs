@@ -51,6 +51,36 @@ pub struct Success {
     code: Cow<'static, str>,
     message: Cow<'static, str>,
     details: LazyDetails,
+    /// Upserts: what was done, and the field that matched (spec §2.7).
+    upsert: Option<(UpsertAction, Option<Box<str>>)>,
+}
+
+/// What an upsert did with a record (spec §2.7): Zoho's `action` of a record's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpsertAction {
+    /// No record matched the duplicate check: one was created (`"action":"insert"`).
+    Insert,
+    /// A record matched (see `duplicate_field`) and was updated (`"action":"update"`).
+    Update,
+}
+
+impl UpsertAction {
+    /// `insert` or `update`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpsertAction::Insert => "insert",
+            UpsertAction::Update => "update",
+        }
+    }
+
+    /// The action for Zoho's text; `None` for anything else.
+    pub fn parse(text: &str) -> Option<UpsertAction> {
+        match text {
+            "insert" => Some(UpsertAction::Insert),
+            "update" => Some(UpsertAction::Update),
+            _ => None,
+        }
+    }
 }
 
 /// Codes and messages Zoho sends for most records, shared instead of copied.
@@ -123,7 +153,36 @@ impl Success {
             code: shared_text(Cow::Owned(code.into())),
             message: shared_text(Cow::Owned(message.into())),
             details: LazyDetails::parsed(details),
+            upsert: None,
         }
+    }
+
+    /// This success as an upsert's: `action`, and the field whose value matched an existing record
+    /// (`duplicate_field`, `None` for an insert).
+    ///
+    /// ```
+    /// use zcrm_extid::response::{Success, UpsertAction};
+    /// let s = Success::new("SUCCESS", "record updated", Default::default())
+    ///     .with_upsert(UpsertAction::Update, Some("External_Contact_ID".into()));
+    /// assert_eq!((s.action(), s.duplicate_field()), (Some(UpsertAction::Update), Some("External_Contact_ID")));
+    /// ```
+    pub fn with_upsert(mut self, action: UpsertAction, duplicate_field: Option<String>) -> Success {
+        self.set_upsert(action, duplicate_field);
+        self
+    }
+
+    pub(crate) fn set_upsert(&mut self, action: UpsertAction, duplicate_field: Option<String>) {
+        self.upsert = Some((action, duplicate_field.map(String::into_boxed_str)));
+    }
+
+    /// Upserts: whether the record was inserted or updated; `None` for any other operation.
+    pub fn action(&self) -> Option<UpsertAction> {
+        self.upsert.as_ref().map(|(a, _)| *a)
+    }
+
+    /// Upserts: the field whose value matched an existing record (`None` for an insert and other operations).
+    pub fn duplicate_field(&self) -> Option<&str> {
+        self.upsert.as_ref().and_then(|(_, f)| f.as_deref())
     }
 
     /// Zoho's code, `SUCCESS`.
@@ -153,13 +212,17 @@ impl fmt::Debug for Success {
             .field("code", &self.code)
             .field("message", &self.message)
             .field("details", self.details())
+            .field("upsert", &self.upsert)
             .finish()
     }
 }
 
 impl PartialEq for Success {
     fn eq(&self, other: &Self) -> bool {
-        self.code == other.code && self.message == other.message && self.details() == other.details()
+        self.code == other.code
+            && self.message == other.message
+            && self.upsert == other.upsert
+            && self.details() == other.details()
     }
 }
 
@@ -213,6 +276,11 @@ impl Outcome {
             Ok(s) => s.id(),
             Err(f) => f.details.get("id").and_then(Value::as_str),
         }
+    }
+
+    /// Upserts: whether the record was inserted or updated (`None` for a failure and other operations).
+    pub fn action(&self) -> Option<UpsertAction> {
+        self.result.as_ref().ok().and_then(Success::action)
     }
 
     /// An outcome for record `index` that failed with `error` (a call-level error, in bulk jobs).
@@ -355,6 +423,7 @@ impl TypedItem<'_> {
                 code: shared_text(self.code),
                 message: shared_text(self.message),
                 details: LazyDetails { raw, ..LazyDetails::default() },
+                upsert: None,
             })
         } else {
             let code = if self.code.is_empty() { ErrorCode::UnexpectedResponse } else { ErrorCode::parse(&self.code) };

@@ -114,7 +114,7 @@ pub(super) fn run<O: Operation>(
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<Finished<O::Row>>();
 
-    let mut window: Window<O::Row> = Window::default();
+    let mut window: Window<O::Row> = Window::new(op.keys_span_groups());
     let mut reader = Reader { rows, next_seq: 0, done: false };
     let mut tally = Tally::default();
     let mut outstanding = 0usize;

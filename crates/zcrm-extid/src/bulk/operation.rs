@@ -5,7 +5,7 @@
 //! maps back to the rows.
 //!
 //! [`Link`] is the operation of [`crate::Client::link_many`]: "update related records" calls, grouped by
-//! parent.
+//! parent. [`crate::records::Upsert`] is the records upsert of [`crate::Client::upsert_many`].
 
 use std::sync::Arc;
 
@@ -50,6 +50,13 @@ pub trait Operation: Sync {
     /// The most rows one call carries (default [`MAX_RECORDS`], Zoho's limit for writes).
     fn max_batch(&self) -> usize {
         MAX_RECORDS
+    }
+
+    /// Whether a row key names one record whatever the row's group (default false: keys are per group, as a
+    /// related record is per parent). When true, two rows with the same key never travel at the same time even
+    /// in different groups (an upsert's groups only say how its lookups are addressed; its key is the record).
+    fn keys_span_groups(&self) -> bool {
+        false
     }
 }
 

@@ -49,7 +49,7 @@ where
     let batch_size = options.batch_size.min(op.max_batch()).max(1);
     let window_rows = options.window.max(batch_size);
     let mut rows = rows.into_iter();
-    let mut window: Window<O::Row> = Window::default();
+    let mut window: Window<O::Row> = Window::new(op.keys_span_groups());
     let mut next_seq = 0u64;
     let mut input_done = false;
     std::iter::from_fn(move || {

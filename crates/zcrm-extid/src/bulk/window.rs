@@ -89,6 +89,8 @@ pub(super) struct Window<R> {
     /// back a little longer; it can never put two rows of one key in one call.
     busy: HashSet<u64, Fx>,
     hasher: Fx,
+    /// Keys are busy across groups ([`super::Operation::keys_span_groups`]), not per group.
+    keys_span_groups: bool,
     next_generation: u64,
     pub ready: VecDeque<Batch<R>>,
     pub buffered: usize,
@@ -104,6 +106,7 @@ impl<R> Default for Window<R> {
             blocked: VecDeque::new(),
             busy: HashSet::default(),
             hasher: Fx::default(),
+            keys_span_groups: false,
             next_generation: 0,
             ready: VecDeque::new(),
             buffered: 0,
@@ -114,8 +117,14 @@ impl<R> Default for Window<R> {
 }
 
 impl<R> Window<R> {
+    /// A window whose row keys are busy across groups when `keys_span_groups` (see
+    /// [`super::Operation::keys_span_groups`]), else per group.
+    pub fn new(keys_span_groups: bool) -> Self {
+        Window { keys_span_groups, ..Window::default() }
+    }
+
     fn busy_hash(&self, group: &str, key: &str) -> u64 {
-        self.hasher.hash_one((group, key))
+        if self.keys_span_groups { self.hasher.hash_one(key) } else { self.hasher.hash_one((group, key)) }
     }
 
     /// Adds a row to its group (created with `label()` if new); a full group becomes ready.
@@ -296,5 +305,23 @@ mod tests {
         assert!(w.has_groups());
         assert_eq!(w.drain().len(), 1);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn keys_spanning_groups_are_held_back_across_groups() {
+        let mut per_group = Window::default();
+        place(&mut per_group, "a", 0, "k", 10);
+        place(&mut per_group, "b", 1, "k", 10);
+        assert!(per_group.flush_oldest() && per_group.flush_oldest(), "per group: both go");
+        let mut spanning = Window::new(true);
+        place(&mut spanning, "a", 0, "k", 10);
+        place(&mut spanning, "b", 1, "k", 10);
+        assert!(spanning.flush_oldest());
+        assert!(!spanning.flush_oldest(), "the twin in group b waits for the one in group a");
+        let batch = spanning.take_ready().unwrap();
+        spanning.release("a", batch.items.iter().map(|i| i.key.as_str()));
+        spanning.retry_blocked(10);
+        assert!(spanning.flush_oldest(), "placed in its own group once the twin is done");
+        assert_eq!(spanning.take_ready().unwrap().group, "b");
     }
 }

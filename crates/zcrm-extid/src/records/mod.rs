@@ -9,6 +9,7 @@
 //! | [`UpsertRecords`] | `POST {Module}/upsert` | [`upsert`] |
 //! | [`DeleteRecords`] | `DELETE {Module}/{value}`, `DELETE {Module}?ids=v1,v2` | [`delete`] |
 //! | [`SearchRecords`] | `GET {Module}/search?criteria=(Field:equals:v)` / `(Field:in:v1,v2)` | [`search`] |
+//! | [`Upsert`] (bulk) | a stream of records -> `POST {Module}/upsert` calls of 100, concurrent ([`crate::Client::upsert_many`]) | [`bulk_upsert`], rows from cells: [`mapping`] |
 //!
 //! Every operation is a typed request built by a builder whose `build()` checks every rule before anything is
 //! sent; a failure is an [`InvalidInput`] naming the argument, the record index and the field
@@ -45,11 +46,13 @@
 //! passed through as given; ids are strings (they exceed 2^53). For data frames and CSV rows, [`cells`] turns
 //! cells into fields: missing cells (NaN, NaT) are left out, date-times become Zoho's ISO 8601 text.
 
+pub mod bulk_upsert;
 pub mod cells;
 pub mod delete;
 pub mod get;
 pub mod insert;
 pub mod lookups;
+pub mod mapping;
 pub mod outcome;
 pub mod pages;
 pub mod search;
@@ -59,6 +62,7 @@ pub mod upsert;
 
 mod checked;
 
+pub use bulk_upsert::{Upsert, UpsertRow};
 pub use delete::{DeleteRecords, DeleteRecordsBuilder};
 pub use get::{GetRecords, GetRecordsBuilder};
 pub use insert::{InsertRecords, InsertRecordsBuilder};

@@ -25,33 +25,7 @@ use crate::error::{Details, Result};
 use crate::response::{Outcome, credits_remaining, parse_outcomes};
 use crate::transport::HttpResponse;
 
-/// What an upsert did with a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UpsertAction {
-    /// No record matched the duplicate check: one was created (`"action":"insert"`).
-    Insert,
-    /// A record matched (see `duplicate_field`) and was updated (`"action":"update"`).
-    Update,
-}
-
-impl UpsertAction {
-    /// `insert` or `update`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UpsertAction::Insert => "insert",
-            UpsertAction::Update => "update",
-        }
-    }
-
-    /// The action for Zoho's text; `None` for anything else.
-    pub fn parse(text: &str) -> Option<UpsertAction> {
-        match text {
-            "insert" => Some(UpsertAction::Insert),
-            "update" => Some(UpsertAction::Update),
-            _ => None,
-        }
-    }
-}
+pub use crate::response::UpsertAction;
 
 /// The result for one record of a records write.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,13 +121,17 @@ pub fn parse_records(response: &HttpResponse, expected: usize) -> Result<Records
     let mut extras = extras.into_iter();
     let outcomes = outcomes
         .into_iter()
-        .map(|outcome| {
+        .map(|mut outcome| {
             let (action, duplicate_field) = match extras.next() {
                 Some(ExtraItem::Object { action, duplicate_field }) => {
                     (action.as_deref().and_then(UpsertAction::parse), duplicate_field)
                 }
                 _ => (None, None),
             };
+            // The success carries them too, so a bulk job's row outcome (an `Outcome`) keeps them.
+            if let (Some(a), Ok(s)) = (action, &mut outcome.result) {
+                s.set_upsert(a, duplicate_field.clone());
+            }
             RecordOutcome { outcome, action, duplicate_field }
         })
         .collect();
@@ -178,6 +156,7 @@ mod tests {
             (r.outcomes[0].action, r.outcomes[0].duplicate_field.as_deref()),
             (Some(UpsertAction::Insert), None)
         );
+        assert_eq!(r.outcomes[0].outcome.action(), Some(UpsertAction::Insert), "the outcome carries it too");
         assert_eq!((r.outcomes[1].action, r.outcomes[1].code()), (None, "DUPLICATE_DATA"));
         assert!(!r.all_succeeded());
         assert_eq!(r.failures().count(), 1);
