@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::exit;
 use crate::interrupt::Interrupt;
 use crate::link::{self, LinkArgs};
+use crate::pairs::PairArgs;
 use crate::runner::{self, BulkCommand};
 use zcrm_emulator::{Emulator, EmulatorConfig, Fault, Seed};
 use zcrm_extid::Client;
@@ -98,14 +99,13 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         .max_retries(8)
         .build()
         .map_err(|e| e.to_string())?;
-    let link_args = LinkArgs {
+    let pair_args = PairArgs {
         csv: csv.clone(),
         parent: "Contacts.External_Contact_ID".into(),
         related: "Deals.External_Deal_ID".into(),
         related_list: None,
         parent_column: Some("contact".into()),
         related_column: Some("deal".into()),
-        fields: vec!["Contact_Role=role".into()],
         report: Some(dir.join("report.csv")),
         resume: None,
         dry_run: false,
@@ -115,8 +115,10 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         window: None,
         no_partition: false,
     };
+    let link_args = LinkArgs { pairs: pair_args, fields: vec!["Contact_Role=role".into()] };
     let prepared = link::prepare(&link_args)?;
-    let result = runner::execute(&client, &prepared, &link_args.job(), &Interrupt::new()).map_err(|e| e.message)?;
+    let result =
+        runner::execute(&client, &prepared, &link_args.pairs.job(), &Interrupt::new()).map_err(|e| e.message)?;
     runner::print_summary(prepared.verb(), &result, &mut std::io::stdout());
 
     // Check the emulator's state against the CSV: every pair linked with its role, nothing else.

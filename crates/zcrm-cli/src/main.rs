@@ -7,6 +7,7 @@ mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod pairs;
 mod partition;
 mod progress;
 mod related;
@@ -14,6 +15,7 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
+mod unlink;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +41,8 @@ enum Command {
     },
     /// Link the pairs of a CSV file (grouped by parent, 100 per call, concurrent, retried) with a per-row report.
     Link(link::LinkArgs),
+    /// Unlink the pairs of a CSV file (grouped by parent, 100 per DELETE, concurrent, retried) with a per-row report.
+    Unlink(unlink::UnlinkArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
     /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
@@ -62,6 +66,7 @@ fn main() {
         Command::Related { command: RelatedCommand::Get(args) } => related_read::get(args, &cli.connect),
         Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
+        Command::Unlink(args) => unlink::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };
