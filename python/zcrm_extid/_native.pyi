@@ -163,6 +163,24 @@ class Client:
         on_progress: Optional[Callable[[Progress], object]] = None,
         progress_interval: Optional[float] = None,
     ) -> BulkReport: ...
+    def unlink_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        parent: str,
+        related: str,
+        related_list: Optional[str] = None,
+        parent_column: Optional[str] = None,
+        related_column: Optional[str] = None,
+        fields: Union[str, Mapping[str, str], Sequence[Union[str, Tuple[str, str]]], None] = None,
+        extra: Optional[Literal["ignore", "error"]] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+    ) -> BulkReport: ...
 
 def prepare_update_related(
     module: str,

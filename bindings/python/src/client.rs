@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 use zcrm_extid::settings::{ClientSettings, UpdateRelatedSpec};
 use zcrm_extid::{Secret, UpdateRelated};
 
-use crate::bulk::{self, BulkReport, LinkArgs};
+use crate::bulk::{self, Job, ManyArgs};
+use crate::bulk_report::BulkReport;
 use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
@@ -379,7 +380,7 @@ impl Client {
         on_progress: Option<Py<PyAny>>,
         progress_interval: Option<f64>,
     ) -> PyResult<BulkReport> {
-        let args = LinkArgs {
+        let args = ManyArgs {
             related_list,
             parent_column,
             related_column,
@@ -391,7 +392,55 @@ impl Client {
             window,
             progress_interval,
         };
-        bulk::link_many(py, self, rows, parent, related, args, on_progress)
+        bulk::run_many(py, self, Job::Link, rows, parent, related, args, on_progress)
+    }
+
+    /// Unlinks many rows (each a parent and one related record; the same rows as `link_many`) at the API's
+    /// limit: rows are grouped by parent into `DELETE ...?ids=` calls of up to `batch_size` values (a value
+    /// containing `,` goes alone, in the URL path), with bounded, adaptive concurrency and retries, and every row
+    /// gets exactly one outcome (the report lists them by row). Takes the arguments of `link_many`: `fields`
+    /// only declares columns as mapped (for `extra="error"`); relation fields are not sent. A pair that is not
+    /// linked is a failed outcome (Zoho's `INVALID_DATA` "relation not found"), not an exception.
+    ///
+    /// Progress, cancellation (an exception of the iterator or the callback, Ctrl-C), the circuit breaker and the
+    /// report behave as for `link_many`.
+    #[pyo3(signature = (
+        rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
+        extra=None, concurrency=None, edition=None, batch_size=None, window=None, on_progress=None,
+        progress_interval=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn unlink_many(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        parent: &str,
+        related: &str,
+        related_list: Option<String>,
+        parent_column: Option<String>,
+        related_column: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        extra: Option<String>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        batch_size: Option<usize>,
+        window: Option<usize>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+    ) -> PyResult<BulkReport> {
+        let args = ManyArgs {
+            related_list,
+            parent_column,
+            related_column,
+            fields: fields.map(convert::fields).transpose()?,
+            extra,
+            concurrency,
+            edition,
+            batch_size,
+            window,
+            progress_interval,
+        };
+        bulk::run_many(py, self, Job::Unlink, rows, parent, related, args, on_progress)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -2,6 +2,7 @@
 //! core calls, maps errors. Everything the client knows lives in the core crate.
 
 mod bulk;
+mod bulk_report;
 mod client;
 mod convert;
 mod emulator;
@@ -18,10 +19,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<results::UpdateResult>()?;
     m.add_class::<results::Outcome>()?;
     m.add_class::<results::PreparedRequest>()?;
-    m.add_class::<bulk::BulkReport>()?;
-    m.add_class::<bulk::BulkSummary>()?;
-    m.add_class::<bulk::RowOutcome>()?;
-    m.add_class::<bulk::Progress>()?;
+    m.add_class::<bulk_report::BulkReport>()?;
+    m.add_class::<bulk_report::BulkSummary>()?;
+    m.add_class::<bulk_report::RowOutcome>()?;
+    m.add_class::<bulk_report::Progress>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;
