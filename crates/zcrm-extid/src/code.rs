@@ -131,6 +131,9 @@ codes! {
     Cancelled = "CANCELLED",
     /// Client: a bug in the client (a caught panic) ended this call.
     ClientPanic = "CLIENT_PANIC",
+    /// Client: applying a reconcile plan, the parent's links had changed since the plan was made; nothing was
+    /// sent for that parent.
+    ChangedSincePlanning = "CHANGED_SINCE_PLANNING",
 }
 
 impl ErrorCode {
@@ -151,6 +154,7 @@ impl ErrorCode {
                 | ErrorCode::NotAttempted
                 | ErrorCode::Cancelled
                 | ErrorCode::ClientPanic
+                | ErrorCode::ChangedSincePlanning
         )
     }
 }

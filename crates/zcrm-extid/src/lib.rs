@@ -84,6 +84,7 @@
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
 //! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
 //! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
+//! Keeping links equal to a desired set, with a plan first: [`reconcile`].
 
 #![deny(missing_docs)]
 
@@ -100,6 +101,7 @@ pub mod external;
 pub mod names;
 pub mod pages;
 pub mod proxy;
+pub mod reconcile;
 pub mod redact;
 pub mod related;
 pub mod related_delete;
