@@ -121,6 +121,14 @@ export declare class Client {
    * order, and the totals. Rejects only for unusable options.
    */
   linkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
+  /**
+   * Unlinks many rows (the rows and options of `linkMany`) at the API's limit: grouped by parent into
+   * `DELETE ...?ids=` calls of up to 100 values (a value containing `,` goes alone, in the URL path), bounded
+   * adaptive concurrency, retries, one outcome per row. `fields` only declares columns as mapped (for
+   * `extra: 'error'`); relation fields are not sent. A pair that is not linked is a failed outcome
+   * (`INVALID_DATA` "relation not found"), not a rejection.
+   */
+  unlinkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
   /**

@@ -1,6 +1,6 @@
-//! `client.linkMany(rows, options)`: the JS rows and options become the core's job (`RowMapping`, `BulkSettings`)
-//! on the JS thread; progress goes back through a ThreadsafeFunction; an `AbortSignal` triggers the core's
-//! `Cancel`. The job itself runs in `tasks::LinkManyTask` on a libuv worker.
+//! `client.linkMany(rows, options)` and `client.unlinkMany(rows, options)`: the JS rows and options become the
+//! core's job (`RowMapping`, `BulkSettings`) on the JS thread; progress goes back through a ThreadsafeFunction;
+//! an `AbortSignal` triggers the core's `Cancel`. The job itself runs in `tasks::ManyTask` on a libuv worker.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

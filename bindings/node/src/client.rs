@@ -12,7 +12,7 @@ use zcrm_extid::{Client as CoreClient, Error, InvalidInput, PreparedRequest as C
 use crate::bulk::{self, AbortHook, LinkManyOptions, ProgressSink};
 use crate::convert::{self, CoreResult, Outcome, PrepareTarget, UpdateRelatedArgs};
 use crate::errors;
-use crate::tasks::{LinkManyTask, UpdateTask};
+use crate::tasks::{Many, ManyTask, UpdateTask};
 
 /// The version of the native addon.
 #[napi]
@@ -95,22 +95,21 @@ impl Client {
         ts_args_type = "rows: Array<Record<string, JsonValue>>, options: LinkManyOptions",
         ts_return_type = "Promise<BulkReport>"
     )]
-    pub fn link_many(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<LinkManyTask> {
-        let cancel = Cancel::new();
-        let mut progress = None;
-        let mut abort = None;
-        let job = convert::args::<LinkManyOptions>(options, "options").and_then(|o| {
-            let job = bulk::job(rows, &o)?;
-            let wiring = |e: napi::Error, what: &str| Error::from(InvalidInput::new("options", e.reason).field(what));
-            if let Some(f) = &o.on_progress {
-                progress = Some(ProgressSink::new(f, &cancel).map_err(|e| wiring(e, "onProgress"))?);
-            }
-            if let Some(signal) = &o.signal {
-                abort = AbortHook::new(&env, signal, &cancel).map_err(|e| wiring(e, "signal"))?;
-            }
-            Ok(job)
-        });
-        AsyncTask::new(LinkManyTask { client: self.inner.clone(), job, cancel, progress, abort })
+    pub fn link_many(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<ManyTask> {
+        self.many(&env, Many::Link, rows, options)
+    }
+
+    /// Unlinks many rows (the rows and options of `linkMany`) at the API's limit: grouped by parent into
+    /// `DELETE ...?ids=` calls of up to 100 values (a value containing `,` goes alone, in the URL path), bounded
+    /// adaptive concurrency, retries, one outcome per row. `fields` only declares columns as mapped (for
+    /// `extra: 'error'`); relation fields are not sent. A pair that is not linked is a failed outcome
+    /// (`INVALID_DATA` "relation not found"), not a rejection.
+    #[napi(
+        ts_args_type = "rows: Array<Record<string, JsonValue>>, options: LinkManyOptions",
+        ts_return_type = "Promise<BulkReport>"
+    )]
+    pub fn unlink_many(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<ManyTask> {
+        self.many(&env, Many::Unlink, rows, options)
     }
 
     /// `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential).
@@ -123,6 +122,27 @@ impl Client {
     #[napi(symbol_for = "nodejs.util.inspect.custom")]
     pub fn inspect(&self) -> String {
         format!("{:?}", self.inner)
+    }
+}
+
+impl Client {
+    /// A bulk job over pairs: the options and rows read here, on the JS thread; the job on a libuv worker.
+    fn many(&self, env: &Env, kind: Many, rows: Unknown, options: Unknown) -> AsyncTask<ManyTask> {
+        let cancel = Cancel::new();
+        let mut progress = None;
+        let mut abort = None;
+        let job = convert::args::<LinkManyOptions>(options, "options").and_then(|o| {
+            let job = bulk::job(rows, &o)?;
+            let wiring = |e: napi::Error, what: &str| Error::from(InvalidInput::new("options", e.reason).field(what));
+            if let Some(f) = &o.on_progress {
+                progress = Some(ProgressSink::new(f, &cancel).map_err(|e| wiring(e, "onProgress"))?);
+            }
+            if let Some(signal) = &o.signal {
+                abort = AbortHook::new(env, signal, &cancel).map_err(|e| wiring(e, "signal"))?;
+            }
+            Ok(job)
+        });
+        AsyncTask::new(ManyTask { kind, client: self.inner.clone(), job, cancel, progress, abort })
     }
 }
 

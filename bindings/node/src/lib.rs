@@ -3,7 +3,7 @@
 //! across.
 //!
 //! * [`client`]: `Client`, `PreparedRequest`, `prepareUpdateRelated`, `parseOutcomes`.
-//! * [`tasks`]: the `AsyncTask`s of `updateRelated` and `linkMany`.
+//! * [`tasks`]: the `AsyncTask`s of `updateRelated`, `linkMany` and `unlinkMany`.
 //! * [`bulk`]: `linkMany`'s rows and options, progress (ThreadsafeFunction) and `AbortSignal`.
 //! * [`errors`]: `ZcrmError` and the one core-error conversion.
 //! * [`convert`]: JS values <-> core settings, specs and results.

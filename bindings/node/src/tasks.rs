@@ -32,8 +32,18 @@ impl Task for UpdateTask {
     }
 }
 
-/// `client.linkMany(rows, options)`.
-pub struct LinkManyTask {
+/// Which bulk job over pairs a [`ManyTask`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Many {
+    /// `client.linkMany(rows, options)`.
+    Link,
+    /// `client.unlinkMany(rows, options)`.
+    Unlink,
+}
+
+/// `client.linkMany(rows, options)` and `client.unlinkMany(rows, options)`.
+pub struct ManyTask {
+    pub kind: Many,
     pub client: Client,
     pub job: CoreResult<Job>,
     pub cancel: Cancel,
@@ -41,7 +51,7 @@ pub struct LinkManyTask {
     pub abort: Option<AbortHook>,
 }
 
-impl Task for LinkManyTask {
+impl Task for ManyTask {
     type Output = CoreResult<(Vec<RowOutcome>, BulkSummary)>;
     type JsValue = BulkReport;
 
@@ -53,18 +63,17 @@ impl Task for LinkManyTask {
         let rows = std::mem::take(&mut job.rows);
         let mut outcomes = Vec::with_capacity(rows.len());
         let progress = &mut self.progress;
-        let summary = self.client.link_many(
-            &job.spec,
-            &job.options,
-            rows,
-            &mut |o| outcomes.push(o),
-            &mut |p| {
-                if let Some(sink) = progress.as_ref() {
-                    sink.send(p);
-                }
-            },
-            &self.cancel,
-        );
+        let on_outcome = &mut |o| outcomes.push(o);
+        let on_progress = &mut |p: &zcrm_extid::bulk::Progress| {
+            if let Some(sink) = progress.as_ref() {
+                sink.send(p);
+            }
+        };
+        let (spec, options, cancel) = (&job.spec, &job.options, &self.cancel);
+        let summary = match self.kind {
+            Many::Link => self.client.link_many(spec, options, rows, on_outcome, on_progress, cancel),
+            Many::Unlink => self.client.unlink_many(spec, options, rows, on_outcome, on_progress, cancel),
+        };
         if let Some(sink) = progress.as_mut() {
             sink.flush();
         }
