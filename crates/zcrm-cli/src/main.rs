@@ -15,6 +15,7 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
+mod sync;
 mod unlink;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ enum Command {
     Link(link::LinkArgs),
     /// Unlink the pairs of a CSV file (grouped by parent, 100 per DELETE, concurrent, retried) with a per-row report.
     Unlink(unlink::UnlinkArgs),
+    /// Make Zoho's links equal a CSV of desired pairs: print the plan (links, updates, unlinks), then apply it
+    /// with --apply, or save it (--plan-out) and apply it later with --apply-plan.
+    Sync(sync::SyncArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
     /// Link 10,000 contact-deal pairs on the built-in emulator and verify the result.
@@ -67,6 +71,7 @@ fn main() {
         Command::Related { command: RelatedCommand::Delete(args) } => related_read::delete(args, &cli.connect),
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Unlink(args) => unlink::run(args, &cli.connect),
+        Command::Sync(args) => sync::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };

@@ -55,6 +55,7 @@ mod model;
 pub mod plan;
 pub mod read;
 pub mod render;
+pub mod settings;
 
 pub use apply::{ApplyCall, ApplyChanges, ApplyInput, ApplyOptions, ApplyReport, ApplyRow, ApplySummary};
 pub use diff::same_value;
