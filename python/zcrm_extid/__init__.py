@@ -17,7 +17,8 @@ refresh, error classification) lives there; calls release the GIL.
         print(outcome.index, outcome.code, outcome.id)
 
 Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every page, one in memory),
-:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many`. Offline: :func:`prepare_update_related` and
+:meth:`Client.delete_related`. Many rows at the API's limit: :meth:`Client.link_many`,
+:meth:`Client.unlink_many`. Keep links equal to a desired set, with a plan first: :meth:`Client.plan_links`. Offline: :func:`prepare_update_related` and
 ``PreparedRequest.to_curl()``. Errors: :mod:`zcrm_extid.exceptions`. A local emulator and a pytest fixture:
 :mod:`zcrm_extid.testing`.
 """
@@ -30,9 +31,13 @@ from . import exceptions
 from ._native import (
     BulkReport,
     BulkSummary,
+    Change,
     Client,
     Outcome,
     PageInfo,
+    Plan,
+    PlanProgress,
+    PlanSummary,
     PreparedRequest,
     Progress,
     RelatedIterator,
@@ -58,12 +63,16 @@ __all__ = [
     "AuthError",
     "BulkReport",
     "BulkSummary",
+    "Change",
     "Client",
     "External",
     "InvalidConfigError",
     "InvalidInputError",
     "Outcome",
     "PageInfo",
+    "Plan",
+    "PlanProgress",
+    "PlanSummary",
     "PreparedRequest",
     "Progress",
     "RelatedIterator",

@@ -2,6 +2,7 @@
 //! every call that does I/O; and `prepare_update_related`, the offline form.
 
 use pyo3::prelude::*;
+use zcrm_extid::reconcile::settings::PlanSettings;
 use zcrm_extid::settings::{ClientSettings, UpdateRelatedSpec};
 use zcrm_extid::{Secret, UpdateRelated};
 
@@ -9,6 +10,7 @@ use crate::bulk::{self, Job, ManyArgs};
 use crate::bulk_report::BulkReport;
 use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
+use crate::reconcile::{self, Plan};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
 use crate::results::{PreparedRequest, UpdateResult, py_repr};
 
@@ -441,6 +443,72 @@ impl Client {
             progress_interval,
         };
         bulk::run_many(py, self, Job::Unlink, rows, parent, related, args, on_progress)
+    }
+
+    /// Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (an iterable of mappings,
+    /// as for `link_many`: `parent` and `related` are `Module.Field`, relation fields those named in `fields`).
+    /// For each parent in the rows, its linked records are read (every page; reads run concurrently within the
+    /// concurrency limit) and compared: `link` (missing), `update` (a field differs), `unlink` (linked but not in
+    /// the rows; only with `unlink_missing=True`, never for a parent absent from the rows), unchanged. Nothing
+    /// is changed in Zoho. `max_unlinks` (an int, or a str such as `"5%"` of the links read) is recorded in the
+    /// plan and checked by `apply`. An invalid row is listed in `plan.invalid` (and, with `unlink_missing`,
+    /// withholds every unlink: it may have named one of those pairs).
+    ///
+    /// `on_progress(progress)` gets a `PlanProgress`; an exception of it or of the iterator, or Ctrl-C, stops
+    /// planning and is raised (no plan of part of the input is returned). The GIL is released while planning.
+    #[pyo3(signature = (
+        rows, *, parent, related, fields=None, unlink_missing=None, max_unlinks=None, related_list=None,
+        parent_column=None, related_column=None, extra=None, concurrency=None, edition=None, window=None,
+        on_progress=None, progress_interval=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn plan_links(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        parent: &str,
+        related: &str,
+        fields: Option<&Bound<'_, PyAny>>,
+        unlink_missing: Option<bool>,
+        max_unlinks: Option<&Bound<'_, PyAny>>,
+        related_list: Option<String>,
+        parent_column: Option<String>,
+        related_column: Option<String>,
+        extra: Option<String>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        window: Option<usize>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+    ) -> PyResult<Plan> {
+        let args = ManyArgs {
+            related_list,
+            parent_column,
+            related_column,
+            fields: fields.map(convert::fields).transpose()?,
+            extra,
+            concurrency,
+            edition: edition.clone(),
+            batch_size: None,
+            window: None,
+            progress_interval,
+        };
+        let settings = PlanSettings {
+            unlink_missing,
+            max_unlinks: reconcile::max_unlinks_text(max_unlinks)?,
+            concurrency,
+            edition,
+            window,
+            progress_interval: convert::seconds(progress_interval, "progress_interval")
+                .map_err(|e| to_py_err(py, e))?,
+        };
+        reconcile::plan_links(py, self, rows, parent, related, args, settings, on_progress)
+    }
+
+    /// A plan saved with `Plan.to_json()`, to apply as it was reviewed (`InvalidInputError` for a file that is
+    /// not a plan of this version).
+    fn load_plan(&self, py: Python<'_>, text: &str) -> PyResult<Plan> {
+        reconcile::load_plan(py, self, text)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

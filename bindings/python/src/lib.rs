@@ -7,6 +7,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod reconcile;
 mod related;
 mod results;
 mod signals;
@@ -24,6 +25,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bulk_report::RowOutcome>()?;
     m.add_class::<bulk_report::Progress>()?;
     m.add_class::<emulator::Emulator>()?;
+    m.add_class::<reconcile::Plan>()?;
+    m.add_class::<reconcile::Change>()?;
+    m.add_class::<reconcile::PlanSummary>()?;
+    m.add_class::<reconcile::PlanProgress>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;
     m.add_class::<related::PageInfo>()?;
