@@ -75,4 +75,12 @@ export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
 
+/**
+ * A `Plan` is iterable over its changes (merged into the generated `class Plan` below; the addon defines
+ * `[Symbol.iterator]` when it loads): `for (const change of plan)`.
+ */
+export interface Plan {
+  [Symbol.iterator](): Iterator<Change>
+}
+
 // ---- Generated from bindings/node/src by napi-rs:

@@ -75,6 +75,14 @@ export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
 
+/**
+ * A `Plan` is iterable over its changes (merged into the generated `class Plan` below; the addon defines
+ * `[Symbol.iterator]` when it loads): `for (const change of plan)`.
+ */
+export interface Plan {
+  [Symbol.iterator](): Iterator<Change>
+}
+
 // ---- Generated from bindings/node/src by napi-rs:
 
 /**
@@ -129,6 +137,20 @@ export declare class Client {
    * (`INVALID_DATA` "relation not found"), not a rejection.
    */
   unlinkMany(rows: Array<Record<string, JsonValue>>, options: LinkManyOptions): Promise<BulkReport>
+  /**
+   * Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (plain objects, as for
+   * `linkMany`; `fields` names the managed relation fields). For each parent in the rows its linked records
+   * are read (every page; concurrently, within the concurrency limit) and compared: `link` (missing),
+   * `update` (a field differs), `unlink` (linked but absent; only with `unlinkMissing`, never for a parent
+   * absent from the rows), unchanged. Nothing is changed in Zoho. Resolves to a `Plan`; rejects for unusable
+   * options, an error that would fail every read, or an abort.
+   */
+  planLinks(rows: Array<Record<string, JsonValue>>, options: PlanLinksOptions): Promise<Plan>
+  /**
+   * A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
+   * not a plan of this version.
+   */
+  loadPlan(json: string): Plan
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
   /**
@@ -198,6 +220,39 @@ export declare class Emulator {
   stop(): void
 }
 
+/**
+ * A reconcile plan: every change (`changes()`, or iterate it), the totals (`summary`), a printable summary
+ * and diff, JSON (`toJson()`), and `apply(options)`. Made by `client.planLinks`, or `client.loadPlan`.
+ */
+export declare class Plan {
+  /** The totals. */
+  get summary(): PlanSummary
+  /** True when the plan changes nothing. */
+  get isEmpty(): boolean
+  /** Whether linked records absent from the input are unlinked. */
+  get unlinkMissing(): boolean
+  /** The guard (`'500'`, `'5%'`), if any. */
+  get maxUnlinks(): string | null
+  /** The input rows that could not be used. */
+  get invalid(): Array<InvalidRow>
+  /** Every change, in the order planned (the apply report's `row` is the position here). */
+  changes(): Array<Change>
+  /** The totals as text (a few lines). */
+  summaryText(): string
+  /** One line per change: `+ parent  related  Field="value"`, `~ ... Field: old -> new`, `- parent  related`. */
+  diff(): string
+  /** The plan as JSON text (with a version), to review and apply later with `client.loadPlan`. */
+  toJson(): string
+  /**
+   * Applies the plan. Rejects with `INVALID_INPUT` (argument `max_unlinks`) before anything is sent if it
+   * unlinks more than allowed. With `recheck` (default) each changed parent is read again first and refused
+   * if its links changed since planning (its changes get `CHANGED_SINCE_PLANNING`, nothing is sent for it).
+   * Resolves to one outcome per change (`row` = its position in `changes()`) and the totals; an error that
+   * would fail every call rejects, the report attached as `error.report`.
+   */
+  apply(options?: ApplyPlanOptions): Promise<BulkReport>
+}
+
 /** A request ready for the wire, for inspection: the token is always shown as `Zoho-oauthtoken ***`. */
 export declare class PreparedRequest {
   /** The HTTP method, `PUT`. */
@@ -244,6 +299,28 @@ export interface AccessTokenCredentials {
   accessToken: string
 }
 
+/** How `plan.apply` runs. */
+export interface ApplyPlanOptions {
+  /** Read each changed parent again first and refuse it if its links changed since planning (default true). */
+  recheck?: boolean
+  /** A guard replacing the plan's own: a count, or `'N'` / `'P%'`. */
+  maxUnlinks?: number | string
+  /** Most calls on the wire at once (reads and writes). */
+  concurrency?: number
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: string
+  /** Records per call, 1 to 100. */
+  batchSize?: number
+  /** Parents re-read, then written, at a time (default 1,000). */
+  window?: number
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /** Called on the JS thread with the apply's progress (one row per change), before the Promise settles. */
+  onProgress?: (progress: Progress) => void
+  /** Cancels when aborted: calls in flight finish, changes not sent are `NOT_ATTEMPTED`. */
+  signal?: AbortSignal
+}
+
 /** What `linkMany` resolves to. */
 export interface BulkReport {
   /** One per row read, sorted by row. */
@@ -284,6 +361,24 @@ export interface BulkSummary {
   cancelled: boolean
   /** The code of the error that stopped the job (circuit breaker), if one did. */
   stopped?: string
+}
+
+/** One change of a plan. */
+export interface Change {
+  /** `'link'`, `'update'` or `'unlink'`. */
+  op: 'link' | 'update' | 'unlink'
+  /** The parent's external value (or record id). */
+  parent: string
+  /** The related record's key; absent for an unlink of a record without an external value (by `id`). */
+  related?: string
+  /** The linked record's Zoho id (update, unlink). */
+  id?: string
+  /** The relation fields to write (link, update). */
+  fields: Record<string, JsonValue>
+  /** Their values as read (update), or the linked record's managed fields (unlink). */
+  before: Record<string, JsonValue>
+  /** The input row (link, update). */
+  row?: number
 }
 
 /** Client configuration besides credentials (`new Client`, `prepareUpdateRelated`). */
@@ -420,6 +515,16 @@ export interface GetRelatedArgs {
   ifModifiedSince?: string
 }
 
+/** An input row that could not be used. */
+export interface InvalidRow {
+  /** The row (0-based). */
+  row: number
+  /** Where: `row[3].deal`. */
+  location: string
+  /** What is wrong. */
+  message: string
+}
+
 /** One request the emulator received (the `Authorization` value redacted to its scheme). */
 export interface JournalEntry {
   /** Method. */
@@ -540,6 +645,99 @@ export declare function parseOutcomes(status: number, contentType: string | unde
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
 export declare function parseRelated(status: number, contentType: string | undefined | null, body: string | Buffer): RelatedResult
+
+/** How `planLinks` reads rows and plans. */
+export interface PlanLinksOptions {
+  /** The base module and how rows name the parent: `Module.Field` (`Contacts.id`: by record id). */
+  parent: string
+  /** The related module and how rows key the related record: `Module.Field`. */
+  related: string
+  /**
+   * Managed relation fields: API name -> row property. An empty or missing value leaves the field as it is
+   * for that pair.
+   */
+  fields?: Record<string, string>
+  /**
+   * Unlink records linked to a parent of the rows but absent from them (default false; parents absent from
+   * the rows are never touched).
+   */
+  unlinkMissing?: boolean
+  /** Refuse to apply a plan with more unlinks: a count, or a string `'N'` or `'P%'` of the links read. */
+  maxUnlinks?: number | string
+  /** The related list (default: the related module's name). */
+  relatedList?: string
+  /** The row property holding the parent (default: the parent's field name). */
+  parentColumn?: string
+  /** The row property holding the related key (default: the related field name). */
+  relatedColumn?: string
+  /** Other properties of a row: `'ignore'` (default) or `'error'`. */
+  extra?: 'ignore' | 'error'
+  /** Reads on the wire at once (default 10, the bulk jobs' limit). */
+  concurrency?: number
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: string
+  /** Parents read ahead of the oldest not yet compared (default 1,000). */
+  window?: number
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /**
+   * Called on the JS thread with planning's progress; if it throws, planning stops and the Promise rejects
+   * with that exception.
+   */
+  onProgress?: (progress: PlanProgress) => void
+  /** Stops planning when aborted (the Promise rejects with a `CANCELLED` error; nothing was changed). */
+  signal?: AbortSignal
+}
+
+/** Progress of planning. */
+export interface PlanProgress {
+  /** Input rows read. */
+  rowsRead: number
+  /** Usable rows whose parent was compared. */
+  rowsPlanned: number
+  /** Usable rows in the input. */
+  rowsTotal?: number
+  /** Parents compared. */
+  parents: number
+  /** Read calls so far. */
+  readCalls: number
+  /** Changes planned so far. */
+  changes: number
+  /** Time since the start, ms. */
+  elapsedMs: number
+}
+
+/** The totals of a plan. */
+export interface PlanSummary {
+  /** Input rows read. */
+  rows: number
+  /** ... of which could not be used. */
+  invalidRows: number
+  /** ... of which repeated an earlier row's pair (the later row wins). */
+  duplicateRows: number
+  /** Distinct parents in the input. */
+  parents: number
+  /** ... of which could not be read (nothing planned for them). */
+  parentsFailed: number
+  /** ... of which have changes. */
+  parentsChanged: number
+  /** Read calls made. */
+  readCalls: number
+  /** Links of the input's parents when read. */
+  currentLinks: number
+  /** Links planned. */
+  links: number
+  /** Updates planned. */
+  updates: number
+  /** Unlinks planned. */
+  unlinks: number
+  /** Desired pairs already as desired. */
+  unchanged: number
+  /** Unlinks not planned because of invalid rows. */
+  withheldUnlinks: number
+  /** Changes planned. */
+  changes: number
+}
 
 /** What `JSON.stringify(preparedRequest)` shows. */
 export interface PreparedRequestJson {

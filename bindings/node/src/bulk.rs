@@ -11,7 +11,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, 
 use napi_derive::napi;
 use serde_json::{Map, Value};
 use zcrm_extid::InvalidInput;
-use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel};
+use zcrm_extid::bulk::{self as core, BulkOptions, BulkRow, BulkSpec, Cancel, RowMapping};
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
 
 use crate::convert::{CoreResult, Outcome, count, millis, value_from_js};
@@ -191,10 +191,18 @@ pub struct Job {
     pub rows: Vec<std::result::Result<BulkRow, InvalidInput>>,
 }
 
-/// The rows and options as the core's job. Rows are read here, on the JS thread, once: each becomes a core
-/// row, or an `INVALID_INPUT` outcome for that row (not an exception).
-pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
-    let fields = match &o.fields {
+/// How rows map onto a job, from the JS options' mapping properties (shared by `linkMany`, `unlinkMany` and
+/// `planLinks`).
+pub fn mapping_settings(
+    parent: &str,
+    related: &str,
+    related_list: &Option<String>,
+    parent_column: &Option<String>,
+    related_column: &Option<String>,
+    fields: &Option<Map<String, Value>>,
+    extra: &Option<String>,
+) -> CoreResult<MappingSettings> {
+    let fields = match fields {
         Some(fields) => Some(
             fields
                 .iter()
@@ -206,28 +214,22 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
         ),
         None => None,
     };
-    let (spec, mapping) = MappingSettings {
-        parent: o.parent.clone(),
-        related: o.related.clone(),
-        related_list: o.related_list.clone(),
-        parent_column: o.parent_column.clone(),
-        related_column: o.related_column.clone(),
+    Ok(MappingSettings {
+        parent: parent.to_owned(),
+        related: related.to_owned(),
+        related_list: related_list.clone(),
+        parent_column: parent_column.clone(),
+        related_column: related_column.clone(),
         fields,
-        extra: o.extra.clone(),
-    }
-    .build()?;
-    let options = BulkSettings {
-        concurrency: count(o.concurrency, "concurrency")?.map(|n| n as usize),
-        edition: o.edition.clone(),
-        batch_size: count(o.batch_size, "batch_size")?.map(|n| n as usize),
-        window: count(o.window, "window")?.map(|n| n as usize),
-        adaptive: o.adaptive,
-        progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
-    }
-    .options()?;
+        extra: extra.clone(),
+    })
+}
+
+/// The JS array of rows read through `mapping`, on the JS thread, once: each becomes a core row, or an
+/// `INVALID_INPUT` for that row (not an exception).
+pub fn read_rows(rows: Unknown, mapping: &RowMapping) -> CoreResult<Vec<std::result::Result<BulkRow, InvalidInput>>> {
     let rows = crate::convert::args::<Array>(rows, "rows")?;
-    let options = BulkOptions { expected_rows: Some(u64::from(rows.len())), ..options };
-    let rows = (0..rows.len())
+    Ok((0..rows.len())
         .map(|i| {
             let value = rows.get::<Unknown>(i).map_err(|e| e.reason).and_then(|v| match v {
                 Some(v) => value_from_js(v),
@@ -241,15 +243,42 @@ pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
                 Err(why) => Err(InvalidInput::new("row", why).at(i as usize)),
             }
         })
-        .collect();
+        .collect())
+}
+
+/// The rows and options as the core's job. Rows are read here, on the JS thread, once: each becomes a core
+/// row, or an `INVALID_INPUT` outcome for that row (not an exception).
+pub fn job(rows: Unknown, o: &LinkManyOptions) -> CoreResult<Job> {
+    let (spec, mapping) = mapping_settings(
+        &o.parent,
+        &o.related,
+        &o.related_list,
+        &o.parent_column,
+        &o.related_column,
+        &o.fields,
+        &o.extra,
+    )?
+    .build()?;
+    let options = BulkSettings {
+        concurrency: count(o.concurrency, "concurrency")?.map(|n| n as usize),
+        edition: o.edition.clone(),
+        batch_size: count(o.batch_size, "batch_size")?.map(|n| n as usize),
+        window: count(o.window, "window")?.map(|n| n as usize),
+        adaptive: o.adaptive,
+        progress_interval: millis(o.progress_interval_ms, "progress_interval")?,
+    }
+    .options()?;
+    let rows = read_rows(rows, &mapping)?;
+    let options = BulkOptions { expected_rows: Some(rows.len() as u64), ..options };
     Ok(Job { spec, options, rows })
 }
 
-type ProgressFn = ThreadsafeFunction<Progress, UnknownReturnValue, Progress, Status, false>;
+type ProgressFn<T> = ThreadsafeFunction<T, UnknownReturnValue, T, Status, false>;
 
-/// Delivers progress reports to `onProgress` without blocking either side, and remembers what it threw.
-pub struct ProgressSink {
-    tsfn: ProgressFn,
+/// Delivers progress reports (`T`: a bulk job's [`Progress`], or a plan's) to `onProgress` without blocking
+/// either side, and remembers what it threw.
+pub struct ProgressSink<T: ToNapiValue + 'static = Progress> {
+    tsfn: ProgressFn<T>,
     /// One clone travels with every report and is dropped when the report was delivered (or discarded): when
     /// all are gone, every report reached JS.
     in_flight: Option<mpsc::Sender<()>>,
@@ -258,8 +287,8 @@ pub struct ProgressSink {
     cancel: Cancel,
 }
 
-impl ProgressSink {
-    pub fn new(callback: &Function<Progress, UnknownReturnValue>, cancel: &Cancel) -> Result<ProgressSink> {
+impl<T: ToNapiValue + 'static> ProgressSink<T> {
+    pub fn new(callback: &Function<T, UnknownReturnValue>, cancel: &Cancel) -> Result<ProgressSink<T>> {
         let (in_flight, delivered) = mpsc::channel();
         Ok(ProgressSink {
             tsfn: callback.build_threadsafe_function().callee_handled::<false>().build()?,
@@ -271,21 +300,17 @@ impl ProgressSink {
     }
 
     /// Queues `progress` for the JS thread (never waits).
-    pub fn send(&self, progress: &core::Progress) {
+    pub fn send(&self, progress: T) {
         let token = self.in_flight.clone();
         let (thrown, cancel) = (self.thrown.clone(), self.cancel.clone());
-        self.tsfn.call_with_return_value(
-            Progress::from(progress),
-            ThreadsafeFunctionCallMode::NonBlocking,
-            move |result, _env| {
-                drop(token);
-                if let Err(e) = result {
-                    cancel.cancel();
-                    thrown.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                }
-                Ok(())
-            },
-        );
+        self.tsfn.call_with_return_value(progress, ThreadsafeFunctionCallMode::NonBlocking, move |result, _env| {
+            drop(token);
+            if let Err(e) = result {
+                cancel.cancel();
+                thrown.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+            }
+            Ok(())
+        });
     }
 
     /// Waits (on the worker) until every queued report was delivered, so the last one precedes the Promise.

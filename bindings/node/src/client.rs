@@ -12,6 +12,7 @@ use zcrm_extid::{Client as CoreClient, Error, InvalidInput, PreparedRequest as C
 use crate::bulk::{self, AbortHook, LinkManyOptions, ProgressSink};
 use crate::convert::{self, CoreResult, Outcome, PrepareTarget, UpdateRelatedArgs};
 use crate::errors;
+use crate::reconcile::{self, Plan, PlanLinksOptions, PlanTask};
 use crate::tasks::{Many, ManyTask, UpdateTask};
 
 /// The version of the native addon.
@@ -110,6 +111,42 @@ impl Client {
     )]
     pub fn unlink_many(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<ManyTask> {
         self.many(&env, Many::Unlink, rows, options)
+    }
+
+    /// Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (plain objects, as for
+    /// `linkMany`; `fields` names the managed relation fields). For each parent in the rows its linked records
+    /// are read (every page; concurrently, within the concurrency limit) and compared: `link` (missing),
+    /// `update` (a field differs), `unlink` (linked but absent; only with `unlinkMissing`, never for a parent
+    /// absent from the rows), unchanged. Nothing is changed in Zoho. Resolves to a `Plan`; rejects for unusable
+    /// options, an error that would fail every read, or an abort.
+    #[napi(
+        ts_args_type = "rows: Array<Record<string, JsonValue>>, options: PlanLinksOptions",
+        ts_return_type = "Promise<Plan>"
+    )]
+    pub fn plan_links(&self, env: Env, rows: Unknown, options: Unknown) -> AsyncTask<PlanTask> {
+        let cancel = Cancel::new();
+        let mut progress = None;
+        let mut abort = None;
+        let job = convert::args::<PlanLinksOptions>(options, "options").and_then(|o| {
+            let job = reconcile::plan_job(rows, &o)?;
+            let wiring = |e: napi::Error, what: &str| Error::from(InvalidInput::new("options", e.reason).field(what));
+            if let Some(f) = &o.on_progress {
+                progress = Some(ProgressSink::new(f, &cancel).map_err(|e| wiring(e, "onProgress"))?);
+            }
+            if let Some(signal) = &o.signal {
+                abort = AbortHook::new(&env, signal, &cancel).map_err(|e| wiring(e, "signal"))?;
+            }
+            Ok(job)
+        });
+        AsyncTask::new(PlanTask { client: self.inner.clone(), job, cancel, progress, abort })
+    }
+
+    /// A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
+    /// not a plan of this version.
+    #[napi]
+    pub fn load_plan(&self, env: Env, json: String) -> napi::Result<Plan> {
+        let plan = zcrm_extid::reconcile::Plan::from_json(&json).map_err(|e| errors::to_js(&env, &Error::from(e)))?;
+        Ok(Plan::loaded(plan, self.inner.clone()))
     }
 
     /// `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential).

@@ -28,6 +28,7 @@ pub fn install(mut exports: Object, env: Env) -> Result<()> {
     let class: Function<FnArgs<(String, Value)>, Unknown> = env.run_script(include_str!("zcrm_error.js"))?;
     env.set_instance_data(ErrorClass(class.create_ref()?), (), |_| {})?;
     crate::related::install(&env, &exports)?;
+    crate::reconcile::install(&env, &exports)?;
     exports.set_named_property("ZcrmError", class)
 }
 

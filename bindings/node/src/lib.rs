@@ -8,6 +8,7 @@
 //! * [`errors`]: `ZcrmError` and the one core-error conversion.
 //! * [`convert`]: JS values <-> core settings, specs and results.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`.
+//! * [`reconcile`]: `planLinks`, `loadPlan`, `Plan` (`apply`).
 //! * [`emulator`]: the in-process emulator for tests.
 
 pub mod bulk;
@@ -15,5 +16,6 @@ pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+pub mod reconcile;
 pub mod related;
 pub mod tasks;

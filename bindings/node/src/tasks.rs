@@ -66,7 +66,7 @@ impl Task for ManyTask {
         let on_outcome = &mut |o| outcomes.push(o);
         let on_progress = &mut |p: &zcrm_extid::bulk::Progress| {
             if let Some(sink) = progress.as_ref() {
-                sink.send(p);
+                sink.send(crate::bulk::Progress::from(p));
             }
         };
         let (spec, options, cancel) = (&job.spec, &job.options, &self.cancel);
