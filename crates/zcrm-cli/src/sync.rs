@@ -285,7 +285,10 @@ fn apply(
         plan,
         &options,
         &mut |o| {
-            display.borrow_mut().completed(o.outcome.is_success());
+            let mut d = display.borrow_mut();
+            d.read(o.row as u64 + 1);
+            d.completed(o.outcome.is_success());
+            drop(d);
             let identity = Identity { parent: o.parent.to_string(), related: o.key.clone().unwrap_or_default() };
             if let Some(r) = interrupt.report().as_mut()
                 && let Err(e) = r.write(o.row as u64 + 1, &identity, &o)

@@ -44,7 +44,8 @@ pub fn read_current(client: &Client, spec: &SyncSpec, parent: &Parent) -> (Resul
 
 /// Runs `work` over `items` on `concurrency` threads and passes each item and its result to `on_done` in input
 /// order (on this thread). At most `window` items are started ahead of the first not yet passed on. Once
-/// `stop` is cancelled no further item is started; items already started are still passed on.
+/// `stop` is cancelled no further item is started; items already started are still passed on. A panic in
+/// `work` is raised again on this thread once the other threads have stopped (never a hang).
 pub fn ordered<T: Send, R: Send>(
     concurrency: usize,
     window: usize,
@@ -56,7 +57,7 @@ pub fn ordered<T: Send, R: Send>(
     let window = window.max(concurrency).max(1) as u64;
     let (job_tx, job_rx) = mpsc::channel::<(u64, T)>();
     let job_rx = Mutex::new(job_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, T, R)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, T, std::thread::Result<R>)>();
     std::thread::scope(|scope| {
         for _ in 0..concurrency.max(1) {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
@@ -64,7 +65,7 @@ pub fn ordered<T: Send, R: Send>(
                 loop {
                     let next = job_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok((seq, item)) = next else { return };
-                    let result = work(&item);
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&item)));
                     if done_tx.send((seq, item, result)).is_err() {
                         return;
                     }
@@ -89,6 +90,14 @@ pub fn ordered<T: Send, R: Send>(
                 break;
             }
             let (seq, item, result) = done_rx.recv().expect("a worker answers every item it took");
+            let result = match result {
+                Ok(r) => r,
+                Err(panic) => {
+                    // Dropping the job queue ends the workers; the scope joins them, then the panic goes on.
+                    drop(job_tx);
+                    std::panic::resume_unwind(panic);
+                }
+            };
             buffer.insert(seq, (item, result));
             while let Some((item, result)) = buffer.remove(&passed) {
                 passed += 1;
@@ -173,5 +182,21 @@ mod tests {
             &stop,
         );
         assert!((10..=14).contains(&done), "{done}");
+    }
+
+    #[test]
+    fn a_panic_in_work_is_raised_not_hung() {
+        let caught = std::panic::catch_unwind(|| {
+            let mut items = 0..100u32;
+            ordered(
+                3,
+                6,
+                &mut items,
+                &|i: &u32| if *i == 17 { panic!("boom") } else { *i },
+                &mut |_, _| {},
+                &Cancel::new(),
+            );
+        });
+        assert!(caught.is_err());
     }
 }
