@@ -48,6 +48,7 @@
 //! ```
 
 pub mod apply;
+pub mod apply_op;
 pub mod diff;
 pub mod guard;
 pub mod json;
@@ -57,7 +58,8 @@ pub mod read;
 pub mod render;
 pub mod settings;
 
-pub use apply::{ApplyCall, ApplyChanges, ApplyInput, ApplyOptions, ApplyReport, ApplyRow, ApplySummary};
+pub use apply::{ApplyOptions, ApplyReport, ApplySummary};
+pub use apply_op::{ApplyCall, ApplyChanges, ApplyInput, ApplyRow};
 pub use diff::same_value;
 pub use guard::{MaxUnlinks, Recheck, check_max_unlinks};
 pub use model::{Change, ChangeKind, InvalidRow, ParentPlan, Plan, PlanSummary, ReadFailure, SyncSpec};
