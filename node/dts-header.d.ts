@@ -122,4 +122,12 @@ export type DeleteRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key'> & Requir
 export type SearchRecordsArgs = Pick<RecordsCallArgs, 'module' | 'fields' | 'page' | 'perPage'> &
   Required<Pick<RecordsCallArgs, 'key' | 'values'>>
 
+/**
+ * A `Plan` is iterable over its changes (merged into the generated `class Plan` below; the addon defines
+ * `[Symbol.iterator]` when it loads): `for (const change of plan)`.
+ */
+export interface Plan {
+  [Symbol.iterator](): Iterator<Change>
+}
+
 // ---- Generated from bindings/node/src by napi-rs:

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
 module.exports.Emulator = nativeBinding.Emulator
+module.exports.Plan = nativeBinding.Plan
 module.exports.PreparedRequest = nativeBinding.PreparedRequest
 module.exports.RecordPager = nativeBinding.RecordPager
 module.exports.RelatedIterator = nativeBinding.RelatedIterator

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! zcrm-bench all [--smoke]     # every scenario (smoke: small sizes, for CI)
-//! zcrm-bench throughput|faults|cpu|overhead|rss|upsert|rss-upsert [options]
+//! zcrm-bench throughput|faults|cpu|overhead|rss|upsert|rss-upsert|workers|budget-overhead|reconcile [options]
 //! ```
 //!
 //! Each scenario prints one line of a markdown table: what was measured, the figure, the target, and the
@@ -11,6 +11,7 @@
 
 mod emulator;
 mod measure;
+mod reconcile;
 mod shapes;
 mod workers;
 mod upsert;
@@ -142,6 +143,19 @@ enum Scenario {
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
     },
+    /// Plan + apply of a desired set differing in a share of the pairs, as calls and time over the minimum.
+    Reconcile {
+        #[arg(long, default_value_t = 10_000)]
+        contacts: usize,
+        #[arg(long, default_value_t = 10)]
+        per_contact: usize,
+        #[arg(long, default_value_t = 5)]
+        changed_pct: u64,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+    },
     /// Tokens of 1 s against Zoho's token limit, time scaled down.
     Throttle {
         #[arg(long, default_value_t = 30)]
@@ -151,7 +165,7 @@ enum Scenario {
     },
 }
 
-fn emulator_bin() -> PathBuf {
+pub(crate) fn emulator_bin() -> PathBuf {
     sibling("zcrm-emulator")
 }
 
@@ -173,7 +187,7 @@ fn start(contacts: usize, deals: usize, latency_ms: u64, concurrency: usize) -> 
     EmulatorProcess::start(&emulator_bin(), &args)
 }
 
-fn client(emu: &EmulatorProcess, retries: u32) -> Client {
+pub(crate) fn client(emu: &EmulatorProcess, retries: u32) -> Client {
     Client::builder()
         .refresh_token("1000.EMULATORCLIENTID", "emulator-client-secret", "1000.emulator.refresh.token")
         .base_url(&emu.base_url)
@@ -207,7 +221,7 @@ fn run_job(client: &Client, rows: usize, concurrency: usize) -> (BulkSummary, Du
     (summary, started.elapsed(), measure::cpu_time() - cpu)
 }
 
-fn print_row(what: &str, measured: String, target: &str, verdict: bool) {
+pub(crate) fn print_row(what: &str, measured: String, target: &str, verdict: bool) {
     println!("| {what} | {measured} | {target} | {} |", if verdict { "met" } else { "NOT met" });
     let _ = std::io::stdout().flush();
 }
@@ -499,6 +513,7 @@ fn main() {
                 workers::overhead(calls),
                 upsert::throughput(rows, 50, 10),
                 upsert::rss(rss_rows),
+                reconcile::reconcile(if smoke { 1_000 } else { 10_000 }, 10, 5, 50, 10),
             ];
             results.iter().all(|r| *r)
         }
@@ -519,6 +534,9 @@ fn main() {
         Scenario::BudgetOverhead { calls } => workers::overhead(calls),
         Scenario::Upsert { rows, latency_ms, concurrency } => upsert::throughput(rows, latency_ms, concurrency),
         Scenario::RssUpsert { rows } => upsert::rss(rows),
+        Scenario::Reconcile { contacts, per_contact, changed_pct, latency_ms, concurrency } => {
+            reconcile::reconcile(contacts, per_contact, changed_pct, latency_ms, concurrency)
+        }
     };
     // Targets are reported, not enforced (a miss on a noisy 2-core machine is data, not a failure); the exit
     // status fails only when a job lost or corrupted rows.

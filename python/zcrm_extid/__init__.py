@@ -21,7 +21,8 @@ Read and unlink: :meth:`Client.get_related`, :meth:`Client.iter_related` (every 
 :meth:`Client.insert_records`, :meth:`Client.update_records`, :meth:`Client.upsert_records`,
 :meth:`Client.delete_records`, :meth:`Client.search_records`. Many rows at the API's limit: :meth:`Client.link_many` (a report, or
 ``on_outcome`` as outcomes come), :meth:`Client.iter_link_many` (an iterator of outcomes as they come),
-:meth:`Client.upsert_many` (records of a data frame or CSV by external ID).
+:meth:`Client.upsert_many` (records of a data frame or CSV by external ID), :meth:`Client.unlink_many`. Keep
+links equal to a desired set, with a plan first: :meth:`Client.plan_links`.
 asyncio: :class:`zcrm_extid.aio.AsyncClient` (the same methods as awaitables, cancelled with their task).
 Offline: :func:`prepare_update_related`, ``PreparedRequest.to_curl()``, :func:`parse_outcomes`,
 :func:`parse_related`. Errors: :mod:`zcrm_extid.exceptions`. Setting values: :mod:`zcrm_extid.types`. A local
@@ -41,10 +42,14 @@ from . import exceptions, types
 from ._native import (
     BulkReport,
     BulkSummary,
+    Change,
     Client,
     Outcome,
     OutcomeStream,
     PageInfo,
+    Plan,
+    PlanProgress,
+    PlanSummary,
     PreparedRequest,
     Progress,
     RecordIterator,
@@ -80,6 +85,7 @@ __all__ = [
     "AuthError",
     "BulkReport",
     "BulkSummary",
+    "Change",
     "Client",
     "External",
     "InvalidConfigError",
@@ -87,6 +93,9 @@ __all__ = [
     "Outcome",
     "OutcomeStream",
     "PageInfo",
+    "Plan",
+    "PlanProgress",
+    "PlanSummary",
     "PreparedRequest",
     "Progress",
     "RecordIterator",

@@ -13,11 +13,15 @@ __all__ = [
     "BulkReport",
     "BulkSummary",
     "CancelScope",
+    "Change",
     "Client",
     "Emulator",
     "Outcome",
     "OutcomeStream",
     "PageInfo",
+    "Plan",
+    "PlanProgress",
+    "PlanSummary",
     "PreparedRequest",
     "Progress",
     "RelatedIterator",
@@ -288,6 +292,53 @@ class Client:
         ``df.to_dict("records")``, ``csv.DictReader``); ``lookups={"Account_Name":
         "Accounts.External_Account_ID:account"}`` fills a lookup by external ID from a column. NaN/None cells are
         left out. One outcome per row, with ``action`` and ``id``; options and errors as for ``link_many``."""
+    def unlink_many(
+        self,
+        rows: Iterable[Row],
+        *,
+        parent: str,
+        related: str,
+        related_list: Optional[str] = None,
+        parent_column: Optional[str] = None,
+        related_column: Optional[str] = None,
+        fields: _LinkFields = None,
+        extra: Optional[Extra] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        adaptive: Optional[bool] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+        on_outcome: Optional[Callable[[RowOutcome], object]] = None,
+        keep_outcomes: bool = True,
+        reserve: Union[int, str, None] = None,
+    ) -> BulkReport:
+        """Unlinks many rows (the rows and arguments of ``link_many``): grouped by parent into ``DELETE ?ids=``
+        calls of up to 100; one outcome per row (a pair not linked is a failed outcome, not an exception)."""
+    def plan_links(
+        self,
+        rows: Iterable[Row],
+        *,
+        parent: str,
+        related: str,
+        fields: _LinkFields = None,
+        unlink_missing: Optional[bool] = None,
+        max_unlinks: Union[int, str, None] = None,
+        related_list: Optional[str] = None,
+        parent_column: Optional[str] = None,
+        related_column: Optional[str] = None,
+        extra: Optional[Extra] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        window: Optional[int] = None,
+        on_progress: Optional[Callable[[PlanProgress], object]] = None,
+        progress_interval: Optional[float] = None,
+    ) -> Plan:
+        """Plans a reconcile: reads each parent's links and lists the links, updates and (with
+        ``unlink_missing=True``) unlinks that make them equal ``rows``. Nothing is changed in Zoho."""
+    def load_plan(self, text: str) -> Plan:
+        """A plan saved with ``Plan.to_json()``."""
     def get_records(
         self,
         module: str,
@@ -751,6 +802,104 @@ class OutcomeStream:
         """The totals, once the iteration ended."""
     def __enter__(self) -> OutcomeStream: ...
     def __exit__(self, *exc: object) -> bool: ...
+
+@final
+class Change:
+    @property
+    def op(self) -> Literal["link", "update", "unlink"]: ...
+    @property
+    def parent(self) -> str: ...
+    @property
+    def related(self) -> Optional[str]: ...
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def fields(self) -> dict[str, _Json]: ...
+    @property
+    def before(self) -> dict[str, _Json]: ...
+    @property
+    def row(self) -> Optional[int]: ...
+
+@final
+class PlanSummary:
+    @property
+    def rows(self) -> int: ...
+    @property
+    def invalid_rows(self) -> int: ...
+    @property
+    def duplicate_rows(self) -> int: ...
+    @property
+    def parents(self) -> int: ...
+    @property
+    def parents_failed(self) -> int: ...
+    @property
+    def parents_changed(self) -> int: ...
+    @property
+    def read_calls(self) -> int: ...
+    @property
+    def current_links(self) -> int: ...
+    @property
+    def links(self) -> int: ...
+    @property
+    def updates(self) -> int: ...
+    @property
+    def unlinks(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def withheld_unlinks(self) -> int: ...
+    @property
+    def changes(self) -> int: ...
+
+@final
+class PlanProgress:
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def rows_planned(self) -> int: ...
+    @property
+    def rows_total(self) -> Optional[int]: ...
+    @property
+    def parents(self) -> int: ...
+    @property
+    def read_calls(self) -> int: ...
+    @property
+    def changes(self) -> int: ...
+    @property
+    def elapsed(self) -> float: ...
+
+@final
+class Plan:
+    @property
+    def summary(self) -> PlanSummary: ...
+    @property
+    def changes(self) -> list[Change]: ...
+    @property
+    def invalid(self) -> list[tuple[int, str, str]]: ...
+    @property
+    def unlink_missing(self) -> bool: ...
+    @property
+    def max_unlinks(self) -> Optional[str]: ...
+    @property
+    def is_empty(self) -> bool: ...
+    def summary_text(self) -> str: ...
+    def diff(self) -> str: ...
+    def to_json(self) -> str: ...
+    def apply(
+        self,
+        *,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        recheck: Optional[bool] = None,
+        max_unlinks: Union[int, str, None] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        progress_interval: Optional[float] = None,
+    ) -> BulkReport: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> Change: ...
+    def __iter__(self) -> Iterator[Change]: ...
 
 @final
 class Emulator:

@@ -427,7 +427,7 @@ pub fn run_job<'e, R: Send + 'static>(
             }
             summary.map(|s| (kept, s))
         },
-        move |settle, (outcomes, summary)| settle_job(settle, outcomes, summary, &thrown),
+        move |settle, (outcomes, summary)| settle_job(settle, outcomes, summary, &thrown, true),
     )
 }
 
@@ -442,15 +442,17 @@ impl<T: JsValuesTupleIntoVec + Send + 'static, const QUEUE: usize> Flush for Cal
 }
 
 /// How a finished job settles: the user's abort or timeout first, then what a callback or the iterator threw,
-/// then the breaker's error; each rejection carries the report.
-fn settle_job(
+/// then the breaker's error; each rejection carries the report. `has_rows`: the job read a row source
+/// ([`rows::open`]), closed here.
+pub fn settle_job(
     settle: &Settle,
     outcomes: Vec<core::RowOutcome>,
     summary: core::BulkSummary,
     thrown: &Mutex<Option<napi::Error>>,
+    has_rows: bool,
 ) -> napi::Result<BulkReport> {
     let env = settle.env();
-    let source_error = rows::close(env, settle.id())?;
+    let source_error = if has_rows { rows::close(env, settle.id())? } else { None };
     let report = report(outcomes, &summary);
     if let Some(why) = settle.interrupted() {
         let finished = match why {
@@ -595,27 +597,41 @@ fn link_row(
     mapping.map_row(index, &|c| cells.get(c).cloned(), &mut names.iter().map(String::as_str))
 }
 
-/// `linkMany`'s job: its settings, its row converter, and `Client::link_many`.
-fn link_job(client: CoreClient, o: &LinkManyOptions) -> CoreResult<Job<BulkRow>> {
-    let (spec, mapping, options) = link_settings(o)?;
+/// The row converter of a job over pairs (`linkMany`, `unlinkMany`, `planLinks`): `mapping`'s columns.
+pub fn pair_rows(mapping: RowMapping, all_names: bool) -> Convert<BulkRow> {
     let columns: Vec<String> = mapping.required_columns().into_iter().map(str::to_owned).collect();
-    let all_names = o.extra.as_deref() == Some("error");
     let mapping = Arc::new(mapping);
-    let convert: Convert<BulkRow> =
-        Arc::new(move |_env, value, index| link_row(&mapping, &columns, all_names, value, index));
+    Arc::new(move |_env, value, index| link_row(&mapping, &columns, all_names, value, index))
+}
+
+/// Which job over pairs runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairs {
+    /// `linkMany`: `Client::link_many`.
+    Link,
+    /// `unlinkMany`: `Client::unlink_many` (relation fields are read as mapped columns, not sent).
+    Unlink,
+}
+
+/// The job over pairs: its settings, its row converter, and the core call.
+fn pair_job(client: CoreClient, o: &LinkManyOptions, kind: Pairs) -> CoreResult<Job<BulkRow>> {
+    let (spec, mapping, options) = link_settings(o)?;
+    let all_names = o.extra.as_deref() == Some("error");
     Ok(Job {
         options,
-        convert,
-        run: Box::new(move |rows, options, on_outcome, on_progress, cancel| {
-            client.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
+        convert: pair_rows(mapping, all_names),
+        run: Box::new(move |rows, options, on_outcome, on_progress, cancel| match kind {
+            Pairs::Link => client.link_many(&spec, options, rows, on_outcome, on_progress, cancel),
+            Pairs::Unlink => client.unlink_many(&spec, options, rows, on_outcome, on_progress, cancel),
         }),
     })
 }
 
-/// `client.linkMany(rows, options)`.
-pub fn link_many<'e>(
+/// `client.linkMany(rows, options)` and `client.unlinkMany(rows, options)`.
+pub fn pairs_many<'e>(
     env: &'e Env,
     client: CoreClient,
+    kind: Pairs,
     rows: Unknown<'e>,
     options: Unknown<'e>,
 ) -> napi::Result<Object<'e>> {
@@ -629,8 +645,8 @@ pub fn link_many<'e>(
                 signal: o.signal,
                 timeout_ms: o.timeout_ms,
             };
-            (hooks, link_job(client, &o))
+            (hooks, pair_job(client, &o, kind))
         }
     };
-    run_job(env, "linkMany", rows, hooks, job)
+    run_job(env, if kind == Pairs::Link { "linkMany" } else { "unlinkMany" }, rows, hooks, job)
 }

@@ -127,7 +127,45 @@ impl Client {
         ts_return_type = "Promise<BulkReport>"
     )]
     pub fn link_many<'e>(&self, env: &'e Env, rows: Unknown<'e>, options: Unknown<'e>) -> napi::Result<Object<'e>> {
-        bulk::link_many(env, self.inner.clone(), rows, options)
+        bulk::pairs_many(env, self.inner.clone(), bulk::Pairs::Link, rows, options)
+    }
+
+    /// Unlinks many rows (the rows and options of `linkMany`) at the API's limit: grouped by parent into
+    /// `DELETE ...?ids=` calls of up to 100 values (a value containing `,` goes alone, in the URL path), bounded
+    /// adaptive concurrency, retries, one outcome per row. `fields` only declares columns as mapped (for
+    /// `extra: 'error'`); relation fields are not sent. A pair that is not linked is a failed outcome
+    /// (`INVALID_DATA` "relation not found"), not a rejection.
+    #[napi(
+        ts_generic_types = "R extends object & JsonRow<R>",
+        ts_args_type = "rows: Iterable<R> | AsyncIterable<R>, options: LinkManyOptions",
+        ts_return_type = "Promise<BulkReport>"
+    )]
+    pub fn unlink_many<'e>(&self, env: &'e Env, rows: Unknown<'e>, options: Unknown<'e>) -> napi::Result<Object<'e>> {
+        bulk::pairs_many(env, self.inner.clone(), bulk::Pairs::Unlink, rows, options)
+    }
+
+    /// Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (any Iterable or
+    /// AsyncIterable of objects, as for `linkMany`; `fields` names the managed relation fields). For each parent
+    /// in the rows its linked records are read (every page; concurrently, within the concurrency limit) and
+    /// compared: `link` (missing), `update` (a field differs), `unlink` (linked but absent; only with
+    /// `unlinkMissing`, never for a parent absent from the rows), unchanged. Nothing is changed in Zoho.
+    /// Resolves to a `Plan`; rejects for unusable options, an error that would fail every read, or an abort.
+    #[napi(
+        ts_generic_types = "R extends object & JsonRow<R>",
+        ts_args_type = "rows: Iterable<R> | AsyncIterable<R>, options: PlanLinksOptions",
+        ts_return_type = "Promise<Plan>"
+    )]
+    pub fn plan_links<'e>(&self, env: &'e Env, rows: Unknown<'e>, options: Unknown<'e>) -> napi::Result<Object<'e>> {
+        crate::reconcile::plan_links(env, self.inner.clone(), rows, options)
+    }
+
+    /// A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
+    /// not a plan of this version.
+    #[napi]
+    pub fn load_plan(&self, env: Env, json: String) -> napi::Result<crate::reconcile::Plan> {
+        let plan = zcrm_extid::reconcile::Plan::from_json(&json)
+            .map_err(|e| errors::to_js(&env, &zcrm_extid::Error::from(e)))?;
+        Ok(crate::reconcile::Plan::loaded(plan, self.inner.clone()))
     }
 
     /// Inserts or updates many records of a module by their external ID, at the API's limit: 100 per call,

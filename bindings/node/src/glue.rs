@@ -56,5 +56,6 @@ pub fn install(mut exports: Object, env: Env) -> Result<()> {
     exports.set_named_property("ZcrmError", class)?;
     let iterator: Unknown = exports.get_named_property("RelatedIterator")?;
     call::<FnArgs<(Unknown,)>, Unknown>(&env, "makeAsyncIterable", FnArgs::from((iterator,)))?;
+    crate::reconcile::install(&env, &exports)?;
     Ok(())
 }

@@ -26,7 +26,7 @@
 //! * [`client`]: `Client`, `PreparedRequest`, `prepareUpdateRelated`, `parseOutcomes`, `version`.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`, `parseRelated`.
 //! * [`records`]: the records calls (get, insert, update, upsert, delete, search) and their results.
-//! * [`bulk`]: `linkMany` and [`bulk::run_job`]; [`upsert`]: `upsertMany`; [`rows`]: a job's rows from any (async) iterable.
+//! * [`bulk`]: `linkMany`, `unlinkMany` and [`bulk::run_job`]; [`reconcile`]: `planLinks`, `loadPlan`, `Plan`; [`upsert`]: `upsertMany`; [`rows`]: a job's rows from any (async) iterable.
 //! * [`call`]: [`call::promise`], `CallOptions`; [`pool`]: the addon's threads.
 //! * [`errors`]: `ZcrmError`, `ErrorCode` / `ErrorKind` / `ErrorCategory`, `errorCodes()`.
 //! * [`glue`] (+ `glue.js`): the JavaScript half; [`keys`]: unknown-key checks; [`convert`]: JS <-> core.
@@ -44,6 +44,7 @@ pub mod errors;
 pub mod records;
 pub mod glue;
 pub mod pool;
+pub mod reconcile;
 pub mod related;
 pub mod rows;
 pub mod upsert;

@@ -56,13 +56,18 @@ pub struct PyRows<R> {
 }
 
 /// The first Python exception of the job (from the iterator, a callback or a signal), which cancels it.
-struct Stop {
+pub struct Stop {
     error: Mutex<Option<PyErr>>,
-    cancel: Cancel,
+    pub cancel: Cancel,
 }
 
 impl Stop {
-    fn fail(&self, err: PyErr) {
+    /// A job's stop, cancelled by Ctrl-C and the thread's `CancelScope` as well as by [`Stop::fail`].
+    pub fn new() -> Arc<Stop> {
+        Arc::new(Stop { error: Mutex::new(None), cancel: crate::run::token() })
+    }
+
+    pub fn fail(&self, err: PyErr) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(err);
@@ -70,11 +75,11 @@ impl Stop {
         self.cancel.cancel();
     }
 
-    fn failed(&self) -> bool {
+    pub fn failed(&self) -> bool {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).is_some()
     }
 
-    fn take(&self) -> Option<PyErr> {
+    pub fn take(&self) -> Option<PyErr> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
@@ -91,6 +96,19 @@ impl<R> Iterator for PyRows<R> {
 }
 
 impl<R> PyRows<R> {
+    /// Rows of `iter`, each converted by `convert`; a `sized` input is read [`CHUNK`] rows per GIL attachment.
+    pub fn new(iter: Py<PyIterator>, convert: Convert<R>, stop: Arc<Stop>, sized: bool) -> PyRows<R> {
+        PyRows {
+            iter,
+            convert,
+            next_row: 0,
+            stop,
+            chunk: if sized { CHUNK } else { 1 },
+            ready: std::collections::VecDeque::new(),
+            exhausted: false,
+        }
+    }
+
     /// Converts up to `chunk` rows under one GIL attachment (fewer when the iterator ends or raises).
     fn fill(&mut self) {
         Python::attach(|py| {
@@ -214,37 +232,16 @@ impl<R: Send + 'static> Job<R> {
         let iter = rows.try_iter().map_err(|_| {
             invalid_input(py, InvalidInput::new("rows", format!("must be iterable, not {}", convert::type_name(rows))))
         })?;
-        let stop = Arc::new(Stop { error: Mutex::new(None), cancel: crate::run::token() });
-        let rows = PyRows {
-            iter: iter.unbind(),
-            convert,
-            next_row: 0,
-            stop: stop.clone(),
-            chunk: if expected_rows.is_some() { CHUNK } else { 1 },
-            ready: std::collections::VecDeque::new(),
-            exhausted: false,
-        };
+        let stop = Stop::new();
+        let rows = PyRows::new(iter.unbind(), convert, stop.clone(), expected_rows.is_some());
         Ok(Job { rows, options, stop, on_progress, run })
     }
 
     /// Runs the job on this thread with the GIL released, passing each outcome to `on_outcome`.
     fn run(self, on_outcome: &mut (dyn FnMut(CoreRowOutcome) + Send)) -> Result<CoreSummary, zcrm_extid::Error> {
         let Job { rows, options, stop, on_progress, run } = self;
-        let mut report_progress = |p: &CoreProgress| {
-            Python::attach(|py| {
-                if let Err(e) = py.check_signals() {
-                    stop.fail(e);
-                }
-                if let (Some(callback), false) = (&on_progress, stop.failed()) {
-                    let result =
-                        Py::new(py, Progress(p.clone())).and_then(|progress| callback.bind(py).call1((progress,)));
-                    if let Err(e) = result {
-                        stop.fail(e);
-                    }
-                }
-            })
-        };
-        run(rows, &options, on_outcome, &mut report_progress, &stop.cancel)
+        let mut progress = report_progress(&stop, &on_progress, |p: &CoreProgress| Progress(p.clone()));
+        run(rows, &options, on_outcome, &mut progress, &stop.cancel)
     }
 }
 
@@ -282,7 +279,7 @@ pub fn link_rows(mapping: RowMapping, all_names: bool) -> Convert<BulkRow> {
 }
 
 /// The settings of a link job from the Python arguments.
-fn link_settings(py: Python<'_>, args: LinkArgs) -> PyResult<(BulkSpec, RowMapping, bool, BulkSettings)> {
+pub fn link_settings(py: Python<'_>, args: LinkArgs) -> PyResult<(BulkSpec, RowMapping, bool, BulkSettings)> {
     let all_names = args.extra.as_deref() == Some("error");
     let (spec, mapping) = MappingSettings {
         parent: args.parent,
@@ -327,6 +324,31 @@ fn link_job(
             core.link_many(&spec, options, rows, on_outcome, on_progress, cancel)
         }),
     )
+}
+
+/// Runs `Client.unlink_many`: the rows of `link_many`, `Client::unlink_many` as the core call.
+pub fn unlink_many(
+    py: Python<'_>,
+    client: &Client,
+    rows: &Bound<'_, PyAny>,
+    args: LinkArgs,
+    on_progress: Option<Py<PyAny>>,
+    on_outcome: Option<Py<PyAny>>,
+    keep_outcomes: bool,
+) -> PyResult<BulkReport> {
+    let (spec, mapping, all_names, settings) = link_settings(py, args)?;
+    let core = client.inner.clone();
+    let job = Job::new(
+        py,
+        rows,
+        link_rows(mapping, all_names),
+        settings,
+        on_progress,
+        Box::new(move |rows, options, on_outcome, on_progress, cancel| {
+            core.unlink_many(&spec, options, rows, on_outcome, on_progress, cancel)
+        }),
+    )?;
+    report(py, job, on_outcome, keep_outcomes)
 }
 
 /// `err` with `report` attached as `bulk_report` (an exception type that takes no attributes goes without).
@@ -379,12 +401,45 @@ pub fn report<R: Send + 'static>(
         });
         (summary, outcomes)
     });
+    finish(py, summary, outcomes, &stop)
+}
+
+/// The report of a finished job, or the exception that stopped it (the Python one first, then the breaker's)
+/// with the report attached as `bulk_report`.
+pub fn finish(
+    py: Python<'_>,
+    summary: Result<CoreSummary, zcrm_extid::Error>,
+    outcomes: Vec<CoreRowOutcome>,
+    stop: &Stop,
+) -> PyResult<BulkReport> {
     let summary = summary.map_err(|e| to_py_err(py, e))?;
     let stopped = summary.stopped.clone();
     let report = BulkReport::new(py, summary, outcomes)?;
     match stop.take().or_else(|| stopped.map(|e| to_py_err(py, e))) {
         None => Ok(report),
         Some(err) => Err(with_report(py, err, report)?),
+    }
+}
+
+/// The progress callback of a job: checks for signals, calls `on_progress` (if given) with what `wrap` makes
+/// of the core's progress, and stops the job on an exception of either.
+pub fn report_progress<'a, P, T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>>(
+    stop: &'a Stop,
+    on_progress: &'a Option<Py<PyAny>>,
+    wrap: impl Fn(&P) -> T + 'a,
+) -> impl FnMut(&P) + 'a {
+    move |p: &P| {
+        Python::attach(|py| {
+            if let Err(e) = py.check_signals() {
+                stop.fail(e);
+            }
+            if let (Some(callback), false) = (on_progress, stop.failed()) {
+                let result = Py::new(py, wrap(p)).and_then(|progress| callback.bind(py).call1((progress,)));
+                if let Err(e) = result {
+                    stop.fail(e);
+                }
+            }
+        })
     }
 }
 
@@ -511,6 +566,13 @@ impl OutcomeStream {
 /// Progress of a running job, passed to `on_progress` (see `Client.link_many` for driving a tqdm bar with it).
 #[pyclass(module = "zcrm_extid._native", frozen)]
 pub struct Progress(CoreProgress);
+
+impl Progress {
+    /// The Python view of the core's progress.
+    pub fn from_core(p: &CoreProgress) -> Progress {
+        Progress(p.clone())
+    }
+}
 
 #[pymethods]
 impl Progress {

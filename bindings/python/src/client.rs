@@ -10,6 +10,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use zcrm_extid::reconcile::settings::PlanSettings;
 use zcrm_extid::settings::{ClientSettings, UpdateRelatedSpec};
 use zcrm_extid::{Error, InvalidInput, UpdateRelated};
 
@@ -18,6 +19,7 @@ use crate::convert;
 use crate::errors::{invalid_input, to_py_err};
 use crate::records::{self, Args};
 use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
+use crate::reconcile::{self, Plan};
 use crate::related::{self, GetArgs, RelatedIterator, RelatedResult};
 use crate::results::{Outcome, PreparedRequest, UpdateResult, py_repr};
 use crate::run::run;
@@ -553,6 +555,62 @@ impl Client {
         bulk::link_many(py, self, rows, args, on_progress, on_outcome, keep_outcomes)
     }
 
+    /// Unlinks many rows (each a parent and one related record; the same rows as `link_many`) at the API's
+    /// limit: rows are grouped by parent into `DELETE ...?ids=` calls of up to `batch_size` values (a value
+    /// containing `,` goes alone, in the URL path), with bounded, adaptive concurrency and retries, and every row
+    /// gets exactly one outcome (the report lists them by row). Takes the arguments of `link_many`: `fields`
+    /// only declares columns as mapped (for `extra="error"`); relation fields are not sent. A pair that is not
+    /// linked is a failed outcome (Zoho's `INVALID_DATA` "relation not found"), not an exception.
+    ///
+    /// Progress, `on_outcome` / `keep_outcomes`, `reserve`, cancellation (an exception of the iterator or a
+    /// callback, Ctrl-C), the circuit breaker and the report behave as for `link_many`.
+    #[pyo3(signature = (
+        rows, *, parent, related, related_list=None, parent_column=None, related_column=None, fields=None,
+        extra=None, concurrency=None, edition=None, batch_size=None, window=None, adaptive=None, on_progress=None,
+        progress_interval=None, on_outcome=None, keep_outcomes=true, reserve=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn unlink_many(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        parent: &str,
+        related: &str,
+        related_list: Option<String>,
+        parent_column: Option<String>,
+        related_column: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        extra: Option<String>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        batch_size: Option<usize>,
+        window: Option<usize>,
+        adaptive: Option<bool>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+        on_outcome: Option<Py<PyAny>>,
+        keep_outcomes: bool,
+        reserve: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<BulkReport> {
+        let args = LinkArgs {
+            parent: parent.to_owned(),
+            related: related.to_owned(),
+            related_list,
+            parent_column,
+            related_column,
+            fields: fields.map(convert::fields).transpose()?,
+            extra,
+            concurrency,
+            edition,
+            batch_size,
+            window,
+            adaptive,
+            progress_interval,
+            reserve: reserve.map(|r| r.str().map(|s| s.to_string())).transpose()?,
+        };
+        bulk::unlink_many(py, self, rows, args, on_progress, on_outcome, keep_outcomes)
+    }
+
     /// `link_many` as an iterator of `RowOutcome`s, each as its call completes (completion order): write
     /// results as they come, in memory bounded by the window whatever the input's length. The job runs on its
     /// own thread while you iterate (it waits when you fall behind). At the end, an error that stopped the job
@@ -830,6 +888,76 @@ impl Client {
             duplicate_check_fields,
         };
         Ok(records::prepare(&self.inner, &args.build(py, operation, module)?))
+    }
+
+    /// Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (an iterable of mappings,
+    /// as for `link_many`: `parent` and `related` are `Module.Field`, relation fields those named in `fields`).
+    /// For each parent in the rows, its linked records are read (every page; reads run concurrently within the
+    /// concurrency limit) and compared: `link` (missing), `update` (a field differs), `unlink` (linked but not in
+    /// the rows; only with `unlink_missing=True`, never for a parent absent from the rows), unchanged. Nothing
+    /// is changed in Zoho. `max_unlinks` (an int, or a str such as `"5%"` of the links read) is recorded in the
+    /// plan and checked by `apply`. An invalid row is listed in `plan.invalid` (and, with `unlink_missing`,
+    /// withholds every unlink: it may have named one of those pairs).
+    ///
+    /// `on_progress(progress)` gets a `PlanProgress`; an exception of it or of the iterator, or Ctrl-C, stops
+    /// planning and is raised (no plan of part of the input is returned). The GIL is released while planning.
+    #[pyo3(signature = (
+        rows, *, parent, related, fields=None, unlink_missing=None, max_unlinks=None, related_list=None,
+        parent_column=None, related_column=None, extra=None, concurrency=None, edition=None, window=None,
+        on_progress=None, progress_interval=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn plan_links(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        parent: &str,
+        related: &str,
+        fields: Option<&Bound<'_, PyAny>>,
+        unlink_missing: Option<bool>,
+        max_unlinks: Option<&Bound<'_, PyAny>>,
+        related_list: Option<String>,
+        parent_column: Option<String>,
+        related_column: Option<String>,
+        extra: Option<String>,
+        concurrency: Option<usize>,
+        edition: Option<String>,
+        window: Option<usize>,
+        on_progress: Option<Py<PyAny>>,
+        progress_interval: Option<f64>,
+    ) -> PyResult<Plan> {
+        let args = LinkArgs {
+            parent: parent.to_owned(),
+            related: related.to_owned(),
+            related_list,
+            parent_column,
+            related_column,
+            fields: fields.map(convert::fields).transpose()?,
+            extra,
+            concurrency,
+            edition: edition.clone(),
+            batch_size: None,
+            window: None,
+            adaptive: None,
+            progress_interval,
+            reserve: None,
+        };
+        let settings = PlanSettings {
+            unlink_missing,
+            max_unlinks: reconcile::max_unlinks_text(max_unlinks)?,
+            concurrency,
+            edition,
+            window,
+            progress_interval: convert::seconds(progress_interval, "progress_interval")
+                .map_err(|e| to_py_err(py, e))?,
+        };
+        reconcile::plan_links(py, self, rows, args, settings, on_progress)
+    }
+
+    /// A plan saved with `Plan.to_json()`, to apply as it was reviewed (`InvalidInputError` for a file that is
+    /// not a plan of this version).
+    fn load_plan(&self, py: Python<'_>, text: &str) -> PyResult<Plan> {
+        reconcile::load_plan(py, self, text)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

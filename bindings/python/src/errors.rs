@@ -77,6 +77,7 @@ fn api_class(code: &ErrorCode, category: ErrorCategory) -> &'static str {
         | ErrorCode::CreditReserve
         | ErrorCode::BudgetUnavailable
         | ErrorCode::BudgetAuth
+        | ErrorCode::ChangedSincePlanning
         | ErrorCode::Other(_) => category_class(category),
     }
 }

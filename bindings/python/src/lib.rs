@@ -31,6 +31,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod reconcile;
 mod records;
 mod records_results;
 mod related;
@@ -57,6 +58,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records_results::RecordsPage>()?;
     m.add_class::<records_results::RecordIterator>()?;
     m.add_class::<bulk::OutcomeStream>()?;
+    m.add_class::<reconcile::Plan>()?;
+    m.add_class::<reconcile::Change>()?;
+    m.add_class::<reconcile::PlanSummary>()?;
+    m.add_class::<reconcile::PlanProgress>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;

@@ -12,6 +12,7 @@ use crate::exit;
 use crate::interrupt::Interrupt;
 use crate::link::{self, LinkArgs};
 use crate::nightly::{self, Export};
+use crate::pairs::PairArgs;
 use crate::runner::{self, BulkCommand};
 use zcrm_emulator::{Emulator, EmulatorConfig, Fault, Seed};
 use zcrm_extid::Client;
@@ -113,14 +114,13 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         .map_err(|e| e.to_string())?;
     let upsert_failed = nightly::upsert_export(&client, &dir, &export, args.concurrency)?;
     print!("{:<9} ", "links:");
-    let link_args = LinkArgs {
+    let pair_args = PairArgs {
         csv: csv.clone(),
         parent: "Contacts.External_Contact_ID".into(),
         related: "Deals.External_Deal_ID".into(),
         related_list: None,
         parent_column: Some("contact".into()),
         related_column: Some("deal".into()),
-        fields: vec!["Contact_Role=role".into()],
         report: Some(dir.join("report.csv")),
         resume: None,
         dry_run: false,
@@ -131,8 +131,10 @@ fn demo(args: &DemoArgs) -> Result<i32, String> {
         no_partition: false,
         reserve: None,
     };
+    let link_args = LinkArgs { pairs: pair_args, fields: vec!["Contact_Role=role".into()] };
     let prepared = link::prepare(&link_args)?;
-    let result = runner::execute(&client, &prepared, &link_args.job(), &Interrupt::new()).map_err(|e| e.message)?;
+    let result =
+        runner::execute(&client, &prepared, &link_args.pairs.job(), &Interrupt::new()).map_err(|e| e.message)?;
     runner::print_summary(prepared.verb(), &result, &mut std::io::stdout());
 
     // Check the emulator's state against the CSV: every pair linked with its role, nothing else.

@@ -10,6 +10,7 @@ mod input;
 mod interrupt;
 mod link;
 mod nightly;
+mod pairs;
 mod partition;
 mod progress;
 mod records;
@@ -19,6 +20,8 @@ mod report;
 mod resume;
 mod runner;
 mod upsert;
+mod sync;
+mod unlink;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +60,11 @@ enum Command {
     /// Insert or update the records of a CSV file by their external ID (100 per call, concurrent, retried), with
     /// a per-row report (insert/update, Zoho id).
     Upsert(upsert::UpsertArgs),
+    /// Unlink the pairs of a CSV file (grouped by parent, 100 per DELETE, concurrent, retried) with a per-row report.
+    Unlink(unlink::UnlinkArgs),
+    /// Make Zoho's links equal a CSV of desired pairs: print the plan (links, updates, unlinks), then apply it
+    /// with --apply, or save it (--plan-out) and apply it later with --apply-plan.
+    Sync(sync::SyncArgs),
     /// Run the local emulator of the Zoho API (prints {"base_url":...,"accounts_url":...}; stops when stdin closes).
     Emulator(zcrm_emulator::EmulatorArgs),
     /// The nightly job on the built-in emulator: upsert accounts, contacts and deals by external ID, link 10,000
@@ -84,6 +92,8 @@ fn main() {
         Command::Link(args) => link::run(args, &cli.connect),
         Command::Budget { command } => budget::run(command, &cli.connect),
         Command::Upsert(args) => upsert::run(args, &cli.connect),
+        Command::Unlink(args) => unlink::run(args, &cli.connect),
+        Command::Sync(args) => sync::run(args, &cli.connect),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo(args) => demo::run(args),
     };

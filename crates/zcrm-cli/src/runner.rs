@@ -1,4 +1,4 @@
-//! The runner every bulk CSV command shares (`link`, `upsert`; `unlink`, `sync` next): CSV in, numbered
+//! The runner every bulk CSV command shares (`link`, `upsert`, `unlink`): CSV in, numbered
 //! rows, `--resume`, the report, progress, Ctrl-C, the summary and the exit status. A command brings only what
 //! is its own through [`BulkCommand`]: the columns that identify a row, how a CSV row becomes the engine's row,
 //! and the engine call.

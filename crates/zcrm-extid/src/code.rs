@@ -113,6 +113,9 @@ macro_rules! error_code_table {
             BudgetUnavailable = "BUDGET_UNAVAILABLE", Network, false;
             /// Client: Redis refused the shared budget's credentials (wrong or missing password).
             BudgetAuth = "BUDGET_AUTH", Config, false;
+            /// Client: applying a reconcile plan, the parent's links had changed since the plan was made; nothing
+            /// was sent for that parent.
+            ChangedSincePlanning = "CHANGED_SINCE_PLANNING", Conflict, false;
         }
     };
 }
@@ -301,6 +304,7 @@ impl ErrorCode {
                 | ErrorCode::CreditReserve
                 | ErrorCode::BudgetUnavailable
                 | ErrorCode::BudgetAuth
+                | ErrorCode::ChangedSincePlanning
         )
     }
 }

@@ -507,6 +507,8 @@ impl Error {
             | ErrorCode::CannotBeUpdated
             | ErrorCode::NotAllowed
             | ErrorCode::AlreadyModified
+            // A row's outcome when a plan's parent changed since planning: carried like Zoho's conflicts.
+            | ErrorCode::ChangedSincePlanning
             | ErrorCode::Other(_) => {
                 Error::Api { status: status.unwrap_or(400), code, message, details: Box::default(), hint: None }
             }

@@ -86,6 +86,7 @@
 //! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
 //! Many processes on one org: [`budget`] (a token cache, concurrency limit and credit count shared on Redis,
 //! feature `redis`).
+//! Keeping links equal to a desired set, with a plan first: [`reconcile`].
 
 #![deny(missing_docs)]
 
@@ -106,6 +107,7 @@ pub mod names;
 pub mod pages;
 pub mod proxy;
 pub mod records;
+pub mod reconcile;
 pub mod redact;
 pub mod related;
 pub mod related_delete;

@@ -80,7 +80,6 @@ impl DeleteRelated {
     /// each passed [`check_related_value`] for `key`, and, when there are two or more, [`fits_ids_list`]
     /// (a value with `,` must be sent alone). The module/parent/list/related-module/key combination must be one
     /// [`DeleteRelated::builder`] accepts (one X-EXTERNAL pair per module).
-    #[allow(dead_code)] // used by the bulk unlink job
     pub(crate) fn from_validated(
         module: ModuleName,
         parent: Parent,
@@ -143,7 +142,6 @@ impl DeleteRelated {
 
 /// Checks one related value of a delete (record id digits, or a non-empty external value) for a bulk job's row
 /// `index`; the error is located at `ids[index]`. Whether it may share a call with others: [`fits_ids_list`].
-#[allow(dead_code)] // used by the bulk unlink job
 pub(crate) fn check_related_value(key: &RelatedKey, index: usize, value: String) -> Result<String, InvalidInput> {
     check_value(key, "ids", Some(index), value)
 }

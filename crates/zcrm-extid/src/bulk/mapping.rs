@@ -142,6 +142,16 @@ impl RowMapping {
         self
     }
 
+    /// The parent's external field (`None`: parents are record ids).
+    pub fn parent_field(&self) -> Option<&FieldName> {
+        self.parent_field.as_ref()
+    }
+
+    /// The relation fields' API names, in the order given.
+    pub fn field_names(&self) -> impl Iterator<Item = &FieldName> {
+        self.fields.iter().map(|(api, _)| api)
+    }
+
     /// The columns a row must have.
     pub fn required_columns(&self) -> Vec<&str> {
         let mut c = vec![self.parent_column.as_str(), self.key_column.as_str()];

@@ -1,7 +1,7 @@
 //! Bulk jobs at the API's limit: many rows, in any order -> groups (by parent, for related records) -> calls
 //! of at most 100 rows -> bounded, adaptive concurrency on the shared keep-alive client -> exactly one outcome
 //! per row, passed on as soon as it is known. The engine is generic over an [`Operation`]; [`Link`] is the
-//! related-records update ([`Client::link_many`]).
+//! related-records update ([`Client::link_many`]), [`Unlink`] the delete ([`Client::unlink_many`]).
 //!
 //! ```
 //! use serde_json::json;
@@ -80,6 +80,7 @@ mod operation;
 pub mod partition;
 mod plan;
 pub mod slots;
+mod unlink;
 mod window;
 mod worker;
 
@@ -87,6 +88,7 @@ pub use cancel::Cancel;
 pub use mapping::{Extra, RowMapping};
 pub use operation::{Link, LinkRow, Operation};
 pub use plan::{PlanItem, plan};
+pub use unlink::{Unlink, UnlinkRow};
 
 use std::sync::Arc;
 use std::time::Duration;
