@@ -34,6 +34,7 @@ use serde_json::Value;
 use crate::code::ErrorCode;
 use crate::config::BaseUrl;
 use crate::error::{Error, Result};
+use crate::events::{self, Events};
 use crate::redact::{QUOTE_LEN, TOKEN_SECRET_KEYS, is_visible_ascii, redact_secrets, redact_values, truncate_chars};
 use crate::request::Method;
 use crate::response::body_prefix;
@@ -188,6 +189,7 @@ pub struct TokenSource {
     policy: TokenPolicy,
     state: Mutex<State>,
     wake: Condvar,
+    events: Events,
 }
 
 impl TokenSource {
@@ -204,7 +206,14 @@ impl TokenSource {
             policy,
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
+            events: Events::default(),
         }
+    }
+
+    /// Emits `token.refreshed` / `token.refresh_failed` to `events` (never any token text).
+    pub(crate) fn with_events(mut self, events: Events) -> TokenSource {
+        self.events = events;
+        self
     }
 
     /// While the token endpoint's throttle is being waited out: how long until the next token request.
@@ -293,7 +302,18 @@ impl TokenSource {
             st.refreshing = true;
             drop(st);
             let guard = RefreshGuard { source: self, done: false };
+            let fetch_started = Instant::now();
             let result = self.fetch(transport);
+            let took = fetch_started.elapsed();
+            match &result {
+                Ok(c) => events::token_refreshed(
+                    &self.events,
+                    took,
+                    c.expires_at.saturating_duration_since(Instant::now()),
+                    self.lock().replacing,
+                ),
+                Err(e) => events::token_refresh_failed(&self.events, e, took),
+            }
             let mut st2 = guard.finish();
             st2.generation += 1;
             let g = st2.generation;

@@ -320,6 +320,13 @@ impl Call for UpdateRelated {
             parse_outcomes(response.status, response.header("content-type"), &response.body, self.records.len())?;
         Ok(UpdateResponse { status: response.status, outcomes, credits_remaining: credits_remaining(response) })
     }
+    fn path_template(&self, version: ApiVersion) -> String {
+        crate::events::related_path(version, &self.module, &self.parent, &self.related_list, None)
+    }
+
+    fn record_count(&self) -> Option<usize> {
+        Some(self.records.len())
+    }
 }
 
 fn same_module_error(module: &ModuleName) -> InvalidInput {

@@ -332,6 +332,8 @@ pub struct BulkSummary {
     pub cancelled: bool,
     /// The error that stopped the job (the circuit breaker), if one did: see [`breaker`].
     pub stopped: Option<Error>,
+    /// Latency percentiles, retries by cause, rows/s, backoff, token refreshes, credits: see [`crate::metrics`].
+    pub metrics: crate::metrics::JobMetrics,
 }
 
 /// Per-row outcomes (sorted by row) and totals.
@@ -365,7 +367,9 @@ impl Client {
         I: IntoIterator<Item = (usize, Result<O::Input, InvalidInput>)>,
     {
         options.validate()?;
-        Ok(engine::run(self, op, options, &mut rows.into_iter(), on_outcome, on_progress, cancel))
+        let summary = engine::run(self, op, options, &mut rows.into_iter(), on_outcome, on_progress, cancel);
+        self.events().flush();
+        Ok(summary)
     }
 
     /// Links related records: [`Client::run_bulk`] of [`Link`] over `rows`, numbered 0, 1, 2, ... in input
