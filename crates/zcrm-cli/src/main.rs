@@ -7,6 +7,7 @@ mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod logs;
 mod partition;
 mod progress;
 mod related;
@@ -14,6 +15,7 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
+mod summary;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +28,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(flatten)]
     connect: connect::ConnectArgs,
+    #[command(flatten)]
+    logs: logs::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +61,7 @@ enum RelatedCommand {
 
 fn main() {
     let cli = Cli::parse();
+    logs::init(&cli.logs);
     let code = match &cli.command {
         Command::Related { command: RelatedCommand::Update(args) } => related::run(args, &cli.connect),
         Command::Related { command: RelatedCommand::Get(args) } => related_read::get(args, &cli.connect),
