@@ -180,7 +180,7 @@ pub fn link_many(
     let stop = Stop { error: Mutex::new(None), cancel: Cancel::new() };
     let core = &client.inner;
 
-    let (summary, outcomes) = py.detach(|| {
+    let (summary, outcomes) = crate::logging::detach(py, || {
         let mut outcomes = Vec::new();
         let mut rows =
             PyRows { iter: &iter, mapping: &mapping, columns: &columns, all_names, next_row: 0, stop: &stop };
@@ -465,6 +465,11 @@ impl BulkSummary {
     #[getter]
     fn cancelled(&self) -> bool {
         self.0.cancelled
+    }
+    /// Retries by cause, call latency p50/p95/max, rows/s, backoff, token refreshes, credits.
+    #[getter]
+    fn metrics(&self) -> crate::metrics::JobMetrics {
+        crate::metrics::JobMetrics::from(&self.0.metrics)
     }
     fn __repr__(&self) -> String {
         let s = &self.0;

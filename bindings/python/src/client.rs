@@ -132,7 +132,7 @@ impl Client {
         // Ctrl-C is looked for before each attempt and every 100 ms of a backoff sleep: the call stops within
         // about 0.1 s of the attempt on the wire, and the KeyboardInterrupt is raised.
         let (cancel, interrupt) = crate::signals::ctrl_c_cancel();
-        let response = py.detach(|| client.execute_cancellable(&request, &cancel));
+        let response = crate::logging::detach(py, || client.execute_cancellable(&request, &cancel));
         if let Some(signal) = interrupt.take() {
             return Err(signal);
         }
@@ -201,7 +201,7 @@ impl Client {
         };
         let request = related::get_request(py, args)?;
         let client = &self.inner;
-        let response = py.detach(|| client.get_related(&request));
+        let response = crate::logging::detach(py, || client.get_related(&request));
         RelatedResult::new(py, response.map_err(|e| to_py_err(py, e))?)
     }
 
@@ -305,7 +305,7 @@ impl Client {
     ) -> PyResult<UpdateResult> {
         let request = related::delete_request(py, module, parent, related_list, values, related_field, related_module)?;
         let client = &self.inner;
-        let response = py.detach(|| client.delete_related(&request));
+        let response = crate::logging::detach(py, || client.delete_related(&request));
         UpdateResult::new(py, response.map_err(|e| to_py_err(py, e))?)
     }
 

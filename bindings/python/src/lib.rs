@@ -6,6 +6,8 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod logging;
+mod metrics;
 mod related;
 mod results;
 mod signals;
@@ -14,6 +16,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install(m.py());
     m.add_class::<client::Client>()?;
     m.add_class::<results::UpdateResult>()?;
     m.add_class::<results::Outcome>()?;
@@ -22,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bulk::BulkSummary>()?;
     m.add_class::<bulk::RowOutcome>()?;
     m.add_class::<bulk::Progress>()?;
+    m.add_class::<metrics::JobMetrics>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;

@@ -309,7 +309,7 @@ impl RelatedIterator {
         let buffered = rows.lock().unwrap_or_else(|p| p.into_inner()).next_buffered();
         let next = match buffered {
             Some(row) => Some(Ok(row)),
-            None => py.detach(|| rows.lock().unwrap_or_else(|p| p.into_inner()).next()),
+            None => crate::logging::detach(py, || rows.lock().unwrap_or_else(|p| p.into_inner()).next()),
         };
         match next {
             None => Ok(None),
