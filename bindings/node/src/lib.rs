@@ -9,11 +9,14 @@
 //! * [`convert`]: JS values <-> core settings, specs and results.
 //! * [`related`]: `getRelated`, `iterRelated` (`RelatedIterator`), `deleteRelated`.
 //! * [`emulator`]: the in-process emulator for tests.
+//! * [`events`]: `onEvent` and the `DEBUG=zcrm-extid` switch; [`metrics`]: a bulk summary's `metrics`.
 
 pub mod bulk;
 pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+pub mod events;
+pub mod metrics;
 pub mod related;
 pub mod tasks;

@@ -159,6 +159,11 @@ impl ClientSettings {
 
     /// Builds the client.
     pub fn build(&self) -> Result<Client> {
+        self.builder()?.build()
+    }
+
+    /// The client's builder with these settings, for what plain data cannot carry (an event listener).
+    pub fn builder(&self) -> Result<crate::ClientBuilder> {
         let mut b = Client::builder().credentials(self.credentials()?);
         if let Some(dc) = &self.data_center {
             b = b.data_center(dc.parse::<DataCenter>()?);
@@ -187,7 +192,7 @@ impl ClientSettings {
         if let Some(p) = &self.proxy {
             b = b.proxy(ProxyConfig::parse(p)?);
         }
-        b.build()
+        Ok(b)
     }
 }
 
