@@ -18,8 +18,8 @@ use serde_json::json;
 use zcrm_extid::transport::{HttpRequest, HttpResponse, Transport};
 use zcrm_extid::{Client, Event, Parent, UpdateRelated};
 
-use crate::measure::median;
 use crate::emulator::EmulatorProcess;
+use crate::measure::median;
 use crate::print_row;
 
 /// The seed's access token (the emulator accepts it).
