@@ -362,3 +362,42 @@ fn a_debug_log_of_a_whole_job_holds_no_secret_token_or_value() {
     // Percent-encoded values would be leaks too.
     assert!(!text.contains("ERP-contact") && !text.contains("deal-key") && !text.contains("%2F"), "a value leaked");
 }
+
+#[test]
+fn a_call_waiting_for_the_token_throttle_says_so_and_the_wait_is_counted() {
+    let emu = emulator(2, 20, EmulatorConfig::default());
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let (id, secret, refresh) = Emulator::default_credentials();
+    // One token request per 3 s at most: the replacement of an expired token has to wait for the window.
+    let policy =
+        zcrm_extid::auth::TokenPolicy { max_requests: 1, request_window: Duration::from_secs(3), ..Default::default() };
+    let c = Client::builder()
+        .refresh_token(id, secret, refresh)
+        .base_url(emu.base_url())
+        .accounts_url(emu.accounts_url())
+        .token_policy(policy)
+        .on_event(move |e: &Event| sink.lock().unwrap().push(e.to_json()))
+        .build()
+        .unwrap();
+    link_one(&c).unwrap();
+    emu.expire_tokens();
+    seen.lock().unwrap().clear();
+    // One call: one wait (each call waiting for the throttle says so, and its wait is counted).
+    let rows: Vec<_> = (0..10).map(|i| row(0, i, "r")).collect();
+    let options = BulkOptions { batch_size: 10, concurrency: 1, ..BulkOptions::default() };
+    let report = c.link_all(&spec(), &options, rows).unwrap();
+    let (s, m) = (&report.summary, &report.summary.metrics);
+    assert_eq!((s.succeeded, s.throttle_waits), (10, 1), "{s:?}");
+    let waits = of(&seen, "token.throttled");
+    assert_eq!(waits.len(), 1);
+    let wait = waits[0]["wait_ms"].as_f64().unwrap();
+    assert!(wait > 0.0 && wait <= 3000.0, "{wait}");
+    assert_eq!((waits[0]["level"].as_str(), waits[0]["target"].as_str()), (Some("warn"), Some("zcrm_extid::auth")));
+    assert!(m.backoff_wait >= Duration::from_secs_f64(wait / 1000.0 * 0.99), "{m:?}");
+    assert_eq!(m.token_refreshes, 1, "the replacement, once the window let it through");
+    let order = names(&seen);
+    let throttled = order.iter().position(|n| n == "token.throttled").unwrap();
+    let refreshed = order.iter().position(|n| n == "token.refreshed").unwrap();
+    assert!(throttled < refreshed, "{order:?}");
+}
