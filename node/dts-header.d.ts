@@ -130,4 +130,109 @@ export interface Plan {
   [Symbol.iterator](): Iterator<Change>
 }
 
+/** What every event carries (`ZcrmEvent`). Inside a bulk job, `job` numbers the job (from 1 per process). */
+interface ZcrmEventBase {
+  /** `debug`, `info`, `warn` or `error` (the level it is logged at). */
+  level: 'debug' | 'info' | 'warn' | 'error'
+  /** `zcrm_extid::http`, `zcrm_extid::retry`, `zcrm_extid::auth` or `zcrm_extid::bulk`. */
+  target: string
+  /** One line for people. */
+  message: string
+  /** The bulk job the event belongs to. */
+  job?: number
+}
+
+/** A request as events name it: the path template names fields, never values (`/crm/v5/Contacts/{id}/Deals`). */
+interface ZcrmRequestFields {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  path: string
+  crmModule: string
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number
+  /** Records the call carries (writes). */
+  records?: number
+}
+
+/**
+ * An event of the client, passed to `onEvent` (on the JS thread; a call's events arrive before its Promise
+ * settles). Never holds a token, a secret, a query value or a record value. The same events go to stderr with
+ * `DEBUG=zcrm-extid`.
+ */
+export type ZcrmEvent =
+  | (ZcrmEventBase & ZcrmRequestFields & { event: 'http.request.sent' })
+  | (ZcrmEventBase &
+      ZcrmRequestFields & {
+        event: 'http.request.finished'
+        /** Absent when no answer came (a dropped connection, a timeout). */
+        status?: number
+        /** The failure's code (`INTERNAL_ERROR`, `TRANSPORT`, `TIMEOUT`, ...). */
+        error?: string
+        durationMs: number
+        /** `X-API-CREDITS-REMAINING`, when Zoho sent it. */
+        creditsRemaining?: number
+      })
+  | (ZcrmEventBase & {
+      event: 'http.rate_limited'
+      /** A bulk job's concurrency limit after adapting to the 429. */
+      limit?: number
+      creditsRemaining?: number
+    })
+  | (ZcrmEventBase & {
+      event: 'retry.scheduled'
+      cause: '429' | '5xx' | 'transport' | 'timeout'
+      status?: number
+      error: string
+      delayMs: number
+      /** Which retry (1 = first). */
+      retry: number
+    })
+  | (ZcrmEventBase & { event: 'token.refreshed'; durationMs: number; expiresInS: number; replacement: boolean })
+  | (ZcrmEventBase & { event: 'token.refresh_failed'; error: string; status?: number; durationMs: number })
+  | (ZcrmEventBase & { event: 'token.throttled'; waitMs: number })
+  | (ZcrmEventBase & { event: 'breaker.opened'; error: string; status?: number })
+  | (ZcrmEventBase & {
+      event: 'job.started'
+      operation: string
+      concurrency: number
+      batchSize: number
+      window: number
+      expectedRows?: number
+    })
+  | (ZcrmEventBase & {
+      event: 'job.finished'
+      operation: string
+      rows: number
+      succeeded: number
+      failed: number
+      invalid: number
+      notAttempted: number
+      calls: number
+      retries: number
+      retries429: number
+      retries5xx: number
+      retriesTransport: number
+      retriesTimeout: number
+      rateLimited: number
+      elapsedMs: number
+      rowsPerSec: number
+      latencyP50Ms: number
+      latencyP95Ms: number
+      latencyMaxMs: number
+      backoffMs: number
+      tokenRefreshes: number
+      throttleWaits: number
+      creditsUsed: number
+      creditsRemaining?: number
+      minConcurrency: number
+      cancelled: boolean
+      /** The code of the error that stopped the job (the circuit breaker). */
+      stopped?: string
+    })
+
+/** The client's event option (`new Client({ ..., onEvent })`). */
+export interface ClientEvents {
+  /** Receives every event of the client (see `ZcrmEvent`); must not throw (a throw is ignored). */
+  onEvent?: (event: ZcrmEvent) => void
+}
+
 // ---- Generated from bindings/node/src by napi-rs:

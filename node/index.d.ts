@@ -105,6 +105,111 @@ export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
 
+/** What every event carries (`ZcrmEvent`). Inside a bulk job, `job` numbers the job (from 1 per process). */
+interface ZcrmEventBase {
+  /** `debug`, `info`, `warn` or `error` (the level it is logged at). */
+  level: 'debug' | 'info' | 'warn' | 'error'
+  /** `zcrm_extid::http`, `zcrm_extid::retry`, `zcrm_extid::auth` or `zcrm_extid::bulk`. */
+  target: string
+  /** One line for people. */
+  message: string
+  /** The bulk job the event belongs to. */
+  job?: number
+}
+
+/** A request as events name it: the path template names fields, never values (`/crm/v5/Contacts/{id}/Deals`). */
+interface ZcrmRequestFields {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  path: string
+  crmModule: string
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number
+  /** Records the call carries (writes). */
+  records?: number
+}
+
+/**
+ * An event of the client, passed to `onEvent` (on the JS thread; a call's events arrive before its Promise
+ * settles). Never holds a token, a secret, a query value or a record value. The same events go to stderr with
+ * `DEBUG=zcrm-extid`.
+ */
+export type ZcrmEvent =
+  | (ZcrmEventBase & ZcrmRequestFields & { event: 'http.request.sent' })
+  | (ZcrmEventBase &
+      ZcrmRequestFields & {
+        event: 'http.request.finished'
+        /** Absent when no answer came (a dropped connection, a timeout). */
+        status?: number
+        /** The failure's code (`INTERNAL_ERROR`, `TRANSPORT`, `TIMEOUT`, ...). */
+        error?: string
+        durationMs: number
+        /** `X-API-CREDITS-REMAINING`, when Zoho sent it. */
+        creditsRemaining?: number
+      })
+  | (ZcrmEventBase & {
+      event: 'http.rate_limited'
+      /** A bulk job's concurrency limit after adapting to the 429. */
+      limit?: number
+      creditsRemaining?: number
+    })
+  | (ZcrmEventBase & {
+      event: 'retry.scheduled'
+      cause: '429' | '5xx' | 'transport' | 'timeout'
+      status?: number
+      error: string
+      delayMs: number
+      /** Which retry (1 = first). */
+      retry: number
+    })
+  | (ZcrmEventBase & { event: 'token.refreshed'; durationMs: number; expiresInS: number; replacement: boolean })
+  | (ZcrmEventBase & { event: 'token.refresh_failed'; error: string; status?: number; durationMs: number })
+  | (ZcrmEventBase & { event: 'token.throttled'; waitMs: number })
+  | (ZcrmEventBase & { event: 'breaker.opened'; error: string; status?: number })
+  | (ZcrmEventBase & {
+      event: 'job.started'
+      operation: string
+      concurrency: number
+      batchSize: number
+      window: number
+      expectedRows?: number
+    })
+  | (ZcrmEventBase & {
+      event: 'job.finished'
+      operation: string
+      rows: number
+      succeeded: number
+      failed: number
+      invalid: number
+      notAttempted: number
+      calls: number
+      retries: number
+      retries429: number
+      retries5xx: number
+      retriesTransport: number
+      retriesTimeout: number
+      rateLimited: number
+      elapsedMs: number
+      rowsPerSec: number
+      latencyP50Ms: number
+      latencyP95Ms: number
+      latencyMaxMs: number
+      backoffMs: number
+      tokenRefreshes: number
+      throttleWaits: number
+      creditsUsed: number
+      creditsRemaining?: number
+      minConcurrency: number
+      cancelled: boolean
+      /** The code of the error that stopped the job (the circuit breaker). */
+      stopped?: string
+    })
+
+/** The client's event option (`new Client({ ..., onEvent })`). */
+export interface ClientEvents {
+  /** Receives every event of the client (see `ZcrmEvent`); must not throw (a throw is ignored). */
+  onEvent?: (event: ZcrmEvent) => void
+}
+
 // ---- Generated from bindings/node/src by napi-rs:
 
 /**
@@ -129,7 +234,7 @@ export declare class Client {
    * Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable setting, `INVALID_INPUT` for an unknown
    * key.
    */
-  constructor(options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig)
+  constructor(options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig & ClientEvents)
   /**
    * A client from `ZOHO_ACCESS_TOKEN`, or `ZOHO_CLIENT_ID` + `ZOHO_CLIENT_SECRET` + `ZOHO_REFRESH_TOKEN`, and
    * `ZOHO_DC`, `ZOHO_ENVIRONMENT`, `ZOHO_API_VERSION`, `ZOHO_BASE_URL`, `ZOHO_ACCOUNTS_URL`, `ZOHO_PROXY`;
@@ -323,6 +428,8 @@ export interface BulkSummary {
   cancelled: boolean
   /** The code of the error that stopped the job (circuit breaker), if one did. */
   stopped?: string
+  /** Retries by cause, call latency p50/p95/max, rows/s, backoff, token refreshes, credits. */
+  metrics: JobMetrics
 }
 
 /** Per-call controls, the last argument of every Promise-returning method. */
@@ -493,6 +600,36 @@ export interface GetRelatedArgs {
   pageToken?: string
   /** `If-Modified-Since`: ISO 8601 with a zone (`date.toISOString()` works); a 304 is `notModified`. */
   ifModifiedSince?: string
+}
+
+/** How a bulk job went beyond its row counts. */
+export interface JobMetrics {
+  /** Retries after a 429. */
+  retries429: number
+  /** Retries after a 5xx. */
+  retries5xx: number
+  /** Retries after a dropped connection. */
+  retriesTransport: number
+  /** Retries after a timeout. */
+  retriesTimeout: number
+  /** HTTP exchanges timed. */
+  timedCalls: number
+  /** Median call latency, ms. */
+  latencyP50Ms: number
+  /** 95th percentile of the call latency, ms. */
+  latencyP95Ms: number
+  /** Slowest call, ms. */
+  latencyMaxMs: number
+  /** Rows with an outcome per second. */
+  rowsPerSec: number
+  /** Time calls spent waiting to be sent again (backoff, token throttle), summed over calls, ms. */
+  backoffMs: number
+  /** Access tokens fetched by the job. */
+  tokenRefreshes: number
+  /** Credits used (one per API answer other than a 429). */
+  creditsUsed: number
+  /** The last `X-API-CREDITS-REMAINING` Zoho sent, if any. */
+  creditsRemaining?: number
 }
 
 /** One request the emulator received (the `Authorization` value redacted to its scheme). */

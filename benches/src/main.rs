@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! zcrm-bench all [--smoke]     # every scenario (smoke: small sizes, for CI)
-//! zcrm-bench throughput|faults|cpu|overhead|rss|upsert|rss-upsert|workers|budget-overhead|reconcile [options]
+//! zcrm-bench throughput|faults|cpu|overhead|events|rss|upsert|rss-upsert|workers|budget-overhead|reconcile [options]
 //! ```
 //!
 //! Each scenario prints one line of a markdown table: what was measured, the figure, the target, and the
@@ -10,6 +10,7 @@
 //! The exit status is non-zero only if a job lost rows or left a wrong state; missed targets are reported.
 
 mod emulator;
+mod events;
 mod measure;
 mod reconcile;
 mod shapes;
@@ -70,6 +71,11 @@ enum Scenario {
     },
     /// Per-call time of the client over a raw keep-alive HTTP client sending the same prepared bytes.
     Overhead {
+        #[arg(long, default_value_t = 5_000)]
+        calls: usize,
+    },
+    /// What listening to the client's events costs per call (in memory and on loopback), as ratios.
+    Events {
         #[arg(long, default_value_t = 5_000)]
         calls: usize,
     },
@@ -496,6 +502,7 @@ fn main() {
                 throughput(rows, 50, 10, true),
                 cpu(rows * 3),
                 overhead(calls),
+                events::events(calls, &start(1, 1, 0, 20)),
                 rss(rss_rows),
                 shapes::shuffled(rows, 50, 10),
                 shapes::rss_shuffled(rss_rows),
@@ -521,6 +528,7 @@ fn main() {
         Scenario::Faults { rows, latency_ms, concurrency } => throughput(rows, latency_ms, concurrency, true),
         Scenario::Cpu { rows } => cpu(rows),
         Scenario::Overhead { calls } => overhead(calls),
+        Scenario::Events { calls } => events::events(calls, &start(1, 1, 0, 20)),
         Scenario::Rss { rows } => rss(rows),
         Scenario::Micro { calls } => micro(calls),
         Scenario::Shuffled { rows, latency_ms, concurrency } => shapes::shuffled(rows, latency_ms, concurrency),

@@ -220,6 +220,8 @@ pub struct BulkSummary {
     pub cancelled: bool,
     /// The code of the error that stopped the job (circuit breaker), if one did.
     pub stopped: Option<String>,
+    /// Retries by cause, call latency p50/p95/max, rows/s, backoff, token refreshes, credits.
+    pub metrics: crate::metrics::JobMetrics,
 }
 
 /// What a bulk job resolves to (and what `error.report` holds when it rejects).
@@ -252,6 +254,7 @@ pub fn report(mut outcomes: Vec<core::RowOutcome>, s: &core::BulkSummary) -> Bul
             min_concurrency: s.min_concurrency as u32,
             cancelled: s.cancelled,
             stopped: s.stopped.as_ref().map(|e| e.code().as_str().to_owned()),
+            metrics: crate::metrics::JobMetrics::from(&s.metrics),
         },
     }
 }

@@ -48,9 +48,26 @@ impl Client {
     /// A client from credentials (a ready access token, or the refresh-token grant) and optional settings.
     /// Throws a `ZcrmError` with code `INVALID_CONFIG` for an unusable setting, `INVALID_INPUT` for an unknown
     /// key.
-    #[napi(constructor, ts_args_type = "options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig")]
+    #[napi(
+        constructor,
+        ts_args_type = "options: (AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig & ClientEvents"
+    )]
     pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
-        let build = || convert::client_settings(options)?.build();
+        crate::events::install_debug_switch();
+        let on_event = options.coerce_to_object().ok().and_then(|o| {
+            o.get::<Function<serde_json::Value, napi::threadsafe_function::UnknownReturnValue>>("onEvent").transpose()
+        });
+        let build = || {
+            let mut builder = convert::client_settings(options)?.builder()?;
+            if let Some(f) = on_event {
+                let sink = f.and_then(|f| crate::events::OnEvent::new(&f)).map_err(|e| Error::InvalidConfig {
+                    setting: "on_event".into(),
+                    message: format!("must be a function ({})", e.reason),
+                })?;
+                builder = builder.on_event(sink);
+            }
+            builder.build()
+        };
         build().map(|inner| Client { inner }).map_err(|e| errors::to_js(&env, &e))
     }
 

@@ -247,7 +247,7 @@ known_keys!(RefreshTokenCredentials { client_id, client_secret, refresh_token })
 /// `(AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig`) and [`ClientConfig`].
 pub fn client_settings(value: Unknown) -> CoreResult<ClientSettings> {
     let config =
-        options::<ClientConfig>(value, "options", &[AccessTokenCredentials::FIELDS, RefreshTokenCredentials::FIELDS])?;
+        options::<ClientConfig>(value, "options", &[AccessTokenCredentials::FIELDS, RefreshTokenCredentials::FIELDS, &["on_event"]])?;
     let object = value.coerce_to_object().map_err(|e| InvalidInput::new("options", e.reason))?;
     let secret = |name: &str, setting: &str| {
         object

@@ -31,6 +31,7 @@
 //! * [`errors`]: `ZcrmError`, `ErrorCode` / `ErrorKind` / `ErrorCategory`, `errorCodes()`.
 //! * [`glue`] (+ `glue.js`): the JavaScript half; [`keys`]: unknown-key checks; [`convert`]: JS <-> core.
 //! * [`emulator`]: the in-process emulator for tests.
+//! * [`events`]: `onEvent` and the `DEBUG=zcrm-extid` switch; [`metrics`]: a bulk summary's `metrics`.
 
 #[macro_use]
 pub mod keys;
@@ -45,6 +46,8 @@ pub mod records;
 pub mod glue;
 pub mod pool;
 pub mod reconcile;
+pub mod events;
+pub mod metrics;
 pub mod related;
 pub mod rows;
 pub mod upsert;

@@ -381,7 +381,7 @@ pub fn report<R: Send + 'static>(
     keep_outcomes: bool,
 ) -> PyResult<BulkReport> {
     let stop = job.stop.clone();
-    let (summary, outcomes) = py.detach(|| {
+    let (summary, outcomes) = crate::logging::detach(py, || {
         let mut outcomes = Vec::new();
         let summary = job.run(&mut |o| {
             if let Some(callback) = &on_outcome {
@@ -835,6 +835,11 @@ impl BulkSummary {
     #[getter]
     fn cancelled(&self) -> bool {
         self.0.cancelled
+    }
+    /// Retries by cause, call latency p50/p95/max, rows/s, backoff, token refreshes, credits.
+    #[getter]
+    fn metrics(&self) -> crate::metrics::JobMetrics {
+        crate::metrics::JobMetrics::from(&self.0.metrics)
     }
     fn __repr__(&self) -> String {
         let s = &self.0;

@@ -34,6 +34,8 @@ mod errors;
 mod reconcile;
 mod records;
 mod records_results;
+mod logging;
+mod metrics;
 mod related;
 mod results;
 mod run;
@@ -45,6 +47,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The crate's version is the Cargo workspace's, as is the Python distribution's.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::install(m.py());
     m.add_class::<client::Client>()?;
     m.add_class::<results::UpdateResult>()?;
     m.add_class::<results::Outcome>()?;
@@ -62,6 +65,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reconcile::Change>()?;
     m.add_class::<reconcile::PlanSummary>()?;
     m.add_class::<reconcile::PlanProgress>()?;
+    m.add_class::<metrics::JobMetrics>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_class::<related::RelatedResult>()?;
     m.add_class::<related::RelatedRow>()?;

@@ -65,7 +65,7 @@ pub fn plan_links(
     let stop = Stop::new();
     let core = &client.inner;
     let mut rows = PyRows::new(iter.unbind(), link_rows(mapping, all_names), stop.clone(), sized);
-    let planned = py.detach(|| {
+    let planned = crate::logging::detach(py, || {
         let mut progress = report_progress(&stop, &on_progress, |p: &CorePlanProgress| PlanProgress(p.clone()));
         core.plan_links(&spec, &options, &mut rows, &mut progress, &stop.cancel)
     });
@@ -183,7 +183,7 @@ impl Plan {
         let options = settings.options().map_err(|e| to_py_err(py, e))?;
         let stop = Stop::new();
         let (plan, client) = (&self.inner, &self.client);
-        let (summary, outcomes) = py.detach(|| {
+        let (summary, outcomes) = crate::logging::detach(py, || {
             let mut outcomes = Vec::new();
             let mut progress = report_progress(&stop, &on_progress, |p| Progress::from_core(p));
             let summary = client.apply_plan(plan, &options, &mut |o| outcomes.push(o), &mut progress, &stop.cancel);

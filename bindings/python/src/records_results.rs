@@ -267,7 +267,7 @@ impl RecordIterator {
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         while self.buffered.is_empty() {
             let pages = &self.pages;
-            let next = py.detach(|| pages.lock().unwrap_or_else(|p| p.into_inner()).next());
+            let next = crate::logging::detach(py, || pages.lock().unwrap_or_else(|p| p.into_inner()).next());
             match next {
                 None => return Ok(None),
                 Some(Ok(page)) => self.buffered.extend(page.records),

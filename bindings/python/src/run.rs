@@ -96,7 +96,7 @@ pub fn ctrl_c_token() -> (Cancel, Interrupt) {
 /// signal's exception (KeyboardInterrupt) is raised when the core returns, otherwise its error is mapped.
 pub fn run<T: Send>(py: Python<'_>, work: impl FnOnce(&Cancel) -> Result<T, Error> + Send) -> PyResult<T> {
     let (cancel, interrupt) = ctrl_c_token();
-    let output = py.detach(|| work(&cancel));
+    let output = crate::logging::detach(py, || work(&cancel));
     if let Some(signal) = interrupt.take() {
         return Err(signal);
     }

@@ -11,6 +11,7 @@ mod interrupt;
 mod link;
 mod nightly;
 mod pairs;
+mod logs;
 mod partition;
 mod progress;
 mod records;
@@ -22,6 +23,7 @@ mod runner;
 mod upsert;
 mod sync;
 mod unlink;
+mod summary;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +36,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(flatten)]
     connect: connect::ConnectArgs,
+    #[command(flatten)]
+    logs: logs::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +88,7 @@ enum RelatedCommand {
 
 fn main() {
     let cli = Cli::parse();
+    logs::init(&cli.logs);
     let code = match &cli.command {
         Command::Related { command: RelatedCommand::Update(args) } => related::run(args, &cli.connect),
         Command::Related { command: RelatedCommand::Get(args) } => related_read::get(args, &cli.connect),

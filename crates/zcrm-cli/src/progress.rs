@@ -77,6 +77,7 @@ impl Display {
             bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
             bar
         });
+        crate::logs::set_bar(bar.clone());
         let now = Instant::now();
         Display {
             every: if bar.is_some() { Duration::from_millis(100) } else { Duration::from_secs(2) },

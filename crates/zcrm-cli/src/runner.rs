@@ -130,7 +130,19 @@ pub fn run<C: BulkCommand>(client: &Client, command: &C, job: &Job) -> i32 {
     match execute(client, command, job, &Interrupt::install()) {
         Ok(result) => {
             print_summary(command.verb(), &result, &mut std::io::stdout());
-            exit_status(&result.summary)
+            let status = exit_status(&result.summary);
+            match crate::logs::summary_json_path() {
+                Some(path) => {
+                    match crate::summary::write_json(&path, &crate::summary::to_json(command.verb(), &result, status)) {
+                        Ok(()) => status,
+                        Err(e) => {
+                            eprintln!("zcrm: writing the summary {} failed: {e}", path.display());
+                            exit::REQUEST_FAILED
+                        }
+                    }
+                }
+                None => status,
+            }
         }
         Err(e) => {
             eprintln!("zcrm: {}", e.message);
@@ -310,6 +322,7 @@ pub fn print_summary(verb: &str, r: &JobResult, out: &mut dyn Write) {
         s.rate_limited,
         if r.skipped > 0 { format!("; {} rows skipped (done before)", r.skipped) } else { String::new() }
     );
+    crate::summary::print_metrics(s, out);
     if s.failed > 0 {
         let by_code: Vec<String> = r.failures.iter().map(|(c, n)| format!("{n} {c}")).collect();
         let _ = writeln!(out, "failed: {} ({})", s.failed, by_code.join(", "));

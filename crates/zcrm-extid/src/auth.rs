@@ -38,6 +38,7 @@ use crate::budget::{SharedToken, TokenShare};
 use crate::code::ErrorCode;
 use crate::config::BaseUrl;
 use crate::error::{Error, Result};
+use crate::events::{self, Events};
 use crate::redact::{QUOTE_LEN, TOKEN_SECRET_KEYS, is_visible_ascii, redact_secrets, redact_values, truncate_chars};
 use crate::request::Method;
 use crate::response::body_prefix;
@@ -215,6 +216,7 @@ pub struct TokenSource {
     state: Mutex<State>,
     wake: Condvar,
     share: Option<Arc<dyn TokenShare>>,
+    events: Events,
 }
 
 impl TokenSource {
@@ -232,6 +234,7 @@ impl TokenSource {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
             share: None,
+            events: Events::default(),
         }
     }
 
@@ -244,6 +247,12 @@ impl TokenSource {
     /// The policy in force.
     pub fn policy(&self) -> &TokenPolicy {
         &self.policy
+    }
+
+    /// Emits `token.refreshed` / `token.refresh_failed` to `events` (never any token text).
+    pub(crate) fn with_events(mut self, events: Events) -> TokenSource {
+        self.events = events;
+        self
     }
 
     /// While the token endpoint's throttle is being waited out: how long until the next token request.
@@ -333,12 +342,23 @@ impl TokenSource {
             let stale = usable.as_ref().map(|t| t.secret.clone()).or_else(|| st.rejected.clone());
             drop(st);
             let guard = RefreshGuard { source: self, done: false };
+            let fetch_started = Instant::now();
             let result = match &self.share {
                 None => self.fetch(transport),
                 Some(share) => share
                     .token(stale.as_ref(), &mut || self.fetch(transport).map(|c| c.shared(Instant::now())))
                     .map(|t| Cached::new(t.token, Instant::now(), t.remaining, t.lifetime)),
             };
+            let took = fetch_started.elapsed();
+            match &result {
+                Ok(c) => events::token_refreshed(
+                    &self.events,
+                    took,
+                    c.expires_at.saturating_duration_since(Instant::now()),
+                    self.lock().replacing,
+                ),
+                Err(e) => events::token_refresh_failed(&self.events, e, took),
+            }
             let mut st2 = guard.finish();
             st2.generation += 1;
             let g = st2.generation;

@@ -62,4 +62,16 @@ pub trait Call {
     fn sub_concurrency(&self) -> bool {
         false
     }
+
+    /// The request's path as events and logs show it ([`crate::events`]): module and list names kept, every
+    /// value (record id, external value) replaced by `{field}` naming the field it is a value of, no query
+    /// string. Default: `/crm/{version}/{Module}/…`, which names no value whatever the call's path.
+    fn path_template(&self, version: ApiVersion) -> String {
+        format!("/crm/{}/{}/…", version.as_str(), self.module())
+    }
+
+    /// How many records the call carries (for events), if it writes records. Default: `None`.
+    fn record_count(&self) -> Option<usize> {
+        None
+    }
 }

@@ -12,6 +12,7 @@ use crate::call::Call;
 use crate::code::ErrorCode;
 use crate::config::{ApiVersion, BaseUrl, DataCenter, Environment};
 use crate::error::{Error, Result};
+use crate::events::{self, EventListener, Events, RequestInfo};
 use crate::proxy::ProxyConfig;
 use crate::related::UpdateRelated;
 use crate::request::PreparedRequest;
@@ -48,6 +49,7 @@ struct Inner {
     gate: Option<Arc<dyn CallGate>>,
     #[cfg(feature = "redis")]
     budget: Option<crate::budget::SharedBudget>,
+    events: Events,
 }
 
 impl fmt::Debug for Client {
@@ -58,6 +60,7 @@ impl fmt::Debug for Client {
             .field("credentials", &if self.inner.auth.can_refresh() { "refresh_token" } else { "access_token" })
             .field("retry", &self.inner.retry)
             .field("transport", &self.inner.transport)
+            .field("events", &self.inner.events)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +87,11 @@ impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// Where the client's events go (its listener and the `log` facade).
+    pub(crate) fn events(&self) -> &Events {
+        &self.inner.events
     }
 
     /// The API version in every path.
@@ -179,6 +187,13 @@ impl Client {
     /// cuts short). An attempt already on the wire finishes (or times out) first. A stopped call is
     /// [`Error::Cancelled`], naming the last failure if there was one.
     pub fn execute_cancellable<C: Call + ?Sized>(&self, call: &C, cancel: &Cancel) -> Result<C::Output> {
+        let result = self.execute_with_retries(call, cancel);
+        self.inner.events.flush();
+        result
+    }
+
+    fn execute_with_retries<C: Call + ?Sized>(&self, call: &C, cancel: &Cancel) -> Result<C::Output> {
+        let events = &self.inner.events;
         let mut jitter = Jitter::new();
         let mut attempt = 0;
         let cancelled = |last: Option<&Error>| Error::Cancelled {
@@ -192,12 +207,19 @@ impl Client {
         }
         loop {
             let pass = self.enter(call, None, cancel)?;
-            let sent = self.send_once(call);
-            pass.finish(matches!(&sent, Err(f) if is_rate_limited(&f.error)));
-            match sent {
+            let result = self.send_attempt(call, attempt + 1);
+            pass.finish(matches!(&result, Err(f) if is_rate_limited(&f.error)));
+            if let Err(failed) = &result
+                && is_rate_limited(&failed.error)
+            {
+                events::rate_limited(events, None, failed.credits_remaining);
+            }
+            match result {
                 Ok(output) => return Ok(output),
                 Err(failed) if attempt < self.inner.retry.max_retries && may_retry(call, &failed.error) => {
-                    if !cancel.sleep(self.inner.retry.delay(attempt, failed.retry_after, &mut jitter)) {
+                    let delay = self.inner.retry.delay(attempt, failed.retry_after, &mut jitter);
+                    events::retry_scheduled(events, &failed.error, delay, attempt + 1);
+                    if !cancel.sleep(delay) {
                         return Err(cancelled(Some(&failed.error)));
                     }
                     attempt += 1;
@@ -213,6 +235,16 @@ impl Client {
     // it would allocate on every failure.
     #[allow(clippy::result_large_err)]
     pub fn send_once<C: Call + ?Sized>(&self, call: &C) -> std::result::Result<C::Output, AttemptError> {
+        self.send_attempt(call, 1)
+    }
+
+    /// [`Client::send_once`] as try number `attempt` of the call (1 = first), for its events.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn send_attempt<C: Call + ?Sized>(
+        &self,
+        call: &C,
+        attempt: u32,
+    ) -> std::result::Result<C::Output, AttemptError> {
         call.check(self.inner.version).map_err(Error::from)?;
         let auth = &self.inner.auth;
         let transport = &*self.inner.transport;
@@ -225,18 +257,44 @@ impl Client {
             })?;
             let prepared = call.prepare(self.base_for(&token)?, self.inner.version).with_token(token.secret.clone());
             let headers = prepared.headers();
-            let response = transport.send(HttpRequest {
+            let events = &self.inner.events;
+            let (request, started) = events::request_sent(events, attempt, || RequestInfo {
+                method: prepared.method(),
+                path: call.path_template(self.inner.version),
+                crm_module: call.module().to_string(),
+                records: call.record_count(),
+            });
+            let sent = transport.send(HttpRequest {
                 method: prepared.method(),
                 url: prepared.url(),
                 headers: &headers,
                 body: prepared.body(),
-            })?;
+            });
+            let duration = started.map(|t| t.elapsed());
+            let response = match sent {
+                Ok(response) => response,
+                Err(e) => {
+                    events::request_finished(events, request, attempt, duration, None, Some(&e), None);
+                    return Err(e.into());
+                }
+            };
             let retry_after = response.header("retry-after").and_then(parse_retry_after);
             let credits_remaining = credits_remaining(&response);
             if let (Some(gate), Some(n)) = (&self.inner.gate, credits_remaining) {
                 gate.observe_credits(n);
             }
-            match call.parse(&response) {
+            let parsed = call.parse(&response);
+            let failed = parsed.as_ref().err();
+            events::request_finished(
+                events,
+                request,
+                attempt,
+                duration,
+                Some(response.status),
+                failed,
+                credits_remaining,
+            );
+            match parsed {
                 Ok(output) => return Ok(output),
                 Err(e) if token_rejected(&e) && auth.can_refresh() && !refreshed => {
                     auth.invalidate(&token.secret, &e);
@@ -290,6 +348,7 @@ pub struct ClientBuilder {
     token_share: Option<Arc<dyn TokenShare>>,
     #[cfg(feature = "redis")]
     budget: Option<crate::budget::BudgetConfig>,
+    events: Events,
 }
 
 impl ClientBuilder {
@@ -423,6 +482,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the client's events (requests, retries, 429s, token refreshes, bulk jobs: [`crate::events`]) to
+    /// `listener` too, on the thread that caused each one. Events also go to the `log` facade whether or not a
+    /// listener is set.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use zcrm_extid::{Client, Event};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let client = Client::builder()
+    ///     .access_token("1000.xxx")
+    ///     .on_event(move |e: &Event| sink.lock().unwrap().push(e.name()))
+    ///     .build()?;
+    /// # Ok::<(), zcrm_extid::Error>(())
+    /// ```
+    pub fn on_event(mut self, listener: impl EventListener + 'static) -> Self {
+        self.events = Events::new(Some(Arc::new(listener)));
+        self
+    }
+
     /// Use `transport` instead of the built-in ureq transport.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -480,12 +559,15 @@ impl ClientBuilder {
                 explicit_dc: self.data_center,
                 explicit_env: self.environment,
                 version: self.version,
-                auth: TokenSource::with_policy(credentials, &accounts, self.token_policy).with_share(token_share),
+                auth: TokenSource::with_policy(credentials, &accounts, self.token_policy)
+                    .with_share(token_share)
+                    .with_events(self.events.clone()),
                 transport,
                 retry: self.retry,
                 gate,
                 #[cfg(feature = "redis")]
                 budget,
+                events: self.events,
             }),
         })
     }

@@ -82,6 +82,8 @@
 //! (`X-EXTERNAL`), [`url`] (path segments), [`related`] (the operation and its rules), [`records`] (records by external ID: get, insert, update, upsert, delete, search), [`request`]
 //! ([`PreparedRequest`], curl), [`response`] (outcomes), [`error`], [`error_view`] and [`code`] (errors, their codes and categories), [`auth`] (tokens),
 //! [`transport`] (HTTP), [`proxy`] (which hosts go through a proxy), [`redact`] (what errors may print), [`retry`] (backoff), [`scope`] (OAuth scopes), [`call`] ([`Call`]: the trait every operation implements), [`client`] ([`Client`]), [`bulk`] (many rows at the API's limit), [`settings`] (plain-data configuration for bindings and the CLI).
+//! Observability: [`events`] (what the client does, through the `log` facade or a listener), [`metrics`]
+//! (a bulk job's latency percentiles, retries by cause, credits).
 //! Reading and unlinking: [`related_get`] ([`GetRelated`]), [`related_rows`] (pages and rows), [`pages`] (every
 //! page, one at a time), [`related_delete`] ([`DeleteRelated`]), [`datetime`] (`If-Modified-Since`).
 //! Many processes on one org: [`budget`] (a token cache, concurrency limit and credit count shared on Redis,
@@ -102,7 +104,9 @@ pub mod config;
 pub mod datetime;
 pub mod error;
 pub mod error_view;
+pub mod events;
 pub mod external;
+pub mod metrics;
 pub mod names;
 pub mod pages;
 pub mod proxy;
@@ -130,6 +134,7 @@ pub use client::{Client, ClientBuilder};
 pub use code::{ErrorCategory, ErrorCode};
 pub use config::{ApiVersion, BaseUrl, DataCenter, Environment};
 pub use error::{Details, Error, ErrorKind, InvalidInput, Result};
+pub use events::{Event, EventKind, EventListener};
 pub use external::{ExternalPair, XExternal};
 pub use names::{ExternalValue, FieldName, ModuleName, RecordId, RelatedList};
 pub use pages::{RelatedPages, RelatedRows};

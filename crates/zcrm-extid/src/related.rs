@@ -325,6 +325,14 @@ impl Call for UpdateRelated {
     fn sub_concurrency(&self) -> bool {
         self.records.len() > crate::bulk::SUB_CONCURRENCY
     }
+
+    fn path_template(&self, version: ApiVersion) -> String {
+        crate::events::related_path(version, &self.module, &self.parent, &self.related_list, None)
+    }
+
+    fn record_count(&self) -> Option<usize> {
+        Some(self.records.len())
+    }
 }
 
 fn same_module_error(module: &ModuleName) -> InvalidInput {

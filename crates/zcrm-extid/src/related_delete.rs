@@ -166,6 +166,15 @@ impl Call for DeleteRelated {
             parse_outcomes(response.status, response.header("content-type"), &response.body, self.values.len())?;
         Ok(UpdateResponse { status: response.status, outcomes, credits_remaining: credits_remaining(response) })
     }
+    fn path_template(&self, version: ApiVersion) -> String {
+        let r = &self.relation;
+        let one = (self.values.len() == 1).then_some(&r.key);
+        crate::events::related_path(version, &r.module, &r.parent, &r.related_list, one)
+    }
+
+    fn record_count(&self) -> Option<usize> {
+        Some(self.values.len())
+    }
 }
 
 /// Builder for [`DeleteRelated`]; [`DeleteRelatedBuilder::build`] validates everything.

@@ -273,6 +273,11 @@ impl Call for GetRelated {
     fn parse(&self, response: &HttpResponse) -> Result<RelatedResponse> {
         parse_related(response.status, response.header("content-type"), &response.body, credits_remaining(response))
     }
+    fn path_template(&self, version: ApiVersion) -> String {
+        let r = &self.relation;
+        let one = matches!(self.target, RelatedTarget::One(_)).then_some(&r.key);
+        crate::events::related_path(version, &r.module, &r.parent, &r.related_list, one)
+    }
 }
 
 /// Builder for [`GetRelated`]; [`GetRelatedBuilder::build`] validates everything but the version rules.

@@ -212,6 +212,11 @@ impl ClientSettings {
 
     /// Builds the client.
     pub fn build(&self) -> Result<Client> {
+        self.builder()?.build()
+    }
+
+    /// The client's builder with these settings, for what plain data cannot carry (an event listener).
+    pub fn builder(&self) -> Result<crate::ClientBuilder> {
         let mut b = Client::builder().credentials(self.credentials()?);
         if let Some(dc) = &self.data_center {
             b = b.data_center(dc.parse::<DataCenter>()?);
@@ -243,7 +248,7 @@ impl ClientSettings {
         if let Some(url) = &self.budget {
             b = self.with_budget(b, url)?;
         }
-        b.build()
+        Ok(b)
     }
 
     #[cfg(feature = "redis")]

@@ -14,6 +14,7 @@ use super::{BulkOptions, BulkSummary, Progress, RowOutcome};
 use crate::client::Client;
 use crate::code::ErrorCode;
 use crate::error::{Details, Error, InvalidInput};
+use crate::events::{self, JobScope, enter_job};
 use crate::response::{Failure, Outcome};
 use crate::retry::RetryBudget;
 
@@ -97,6 +98,10 @@ pub(super) fn run<O: Operation>(
 ) -> BulkSummary {
     let started = Instant::now();
     let batch_size = options.batch_size.min(op.max_batch()).max(1);
+    // The job's number and metrics: its workers (and this thread, for the job's own events) work for it.
+    let job = JobScope::new();
+    let _job = enter_job(&job);
+    events::job_started(client.events(), op.name(), options, batch_size);
     let shared = Shared {
         client,
         op,
@@ -152,8 +157,11 @@ pub(super) fn run<O: Operation>(
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (shared, job_rx, done_tx) = (&shared, &job_rx, done_tx.clone());
-            scope.spawn(move || work(shared, job_rx, done_tx));
+            let (shared, job_rx, done_tx, job) = (&shared, &job_rx, done_tx.clone(), &job);
+            scope.spawn(move || {
+                let _job = enter_job(job);
+                work(shared, job_rx, done_tx)
+            });
         }
         drop(done_tx);
         let mut emit = |o: RowOutcome, tally: &mut Tally| {
@@ -267,7 +275,8 @@ pub(super) fn run<O: Operation>(
     });
     on_progress(&progress(&tally, reader.next_seq, &window, true));
     let c = &shared.counters;
-    BulkSummary {
+    let elapsed = started.elapsed();
+    let summary = BulkSummary {
         rows: reader.next_seq,
         succeeded: tally.succeeded,
         failed: tally.done - tally.succeeded,
@@ -277,14 +286,17 @@ pub(super) fn run<O: Operation>(
         retries: c.retries.load(Ordering::Relaxed),
         rate_limited: c.rate_limited.load(Ordering::Relaxed),
         throttle_waits: c.throttle_waits.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
+        elapsed,
         max_buffered_rows: window.peak,
         peak_held_rows: peak_held,
         min_concurrency: shared.slots.lowest(),
         cancelled: cancel.is_cancelled(),
         stopped: shared.tripped.into_inner().unwrap_or_else(|p| p.into_inner()),
         budget_stop: shared.budget_stop.into_inner().unwrap_or_else(|p| p.into_inner()),
-    }
+        metrics: job.recorder.snapshot(tally.done, elapsed),
+    };
+    events::job_finished(client.events(), op.name(), &summary);
+    summary
 }
 
 /// Why rows are not sent: the breaker's error, else the budget's stop.

@@ -348,6 +348,8 @@ pub struct BulkSummary {
     /// (`CREDIT_RESERVE`). Every row has an outcome (the rows not sent are `NOT_ATTEMPTED`); not a failure of the
     /// job as [`BulkSummary::stopped`] is.
     pub budget_stop: Option<Error>,
+    /// Latency percentiles, retries by cause, rows/s, backoff, token refreshes, credits: see [`crate::metrics`].
+    pub metrics: crate::metrics::JobMetrics,
 }
 
 /// Per-row outcomes (sorted by row) and totals.
@@ -391,7 +393,9 @@ impl Client {
                 });
             }
         };
-        Ok(engine::run(self, op, options, reserve, &mut rows.into_iter(), on_outcome, on_progress, cancel))
+        let summary = engine::run(self, op, options, reserve, &mut rows.into_iter(), on_outcome, on_progress, cancel);
+        self.events().flush();
+        Ok(summary)
     }
 
     /// Links related records: [`Client::run_bulk`] of [`Link`] over `rows`, numbered 0, 1, 2, ... in input

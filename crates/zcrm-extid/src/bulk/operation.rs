@@ -47,6 +47,11 @@ pub trait Operation: Sync {
     /// One outcome per row of an answered call, in the call's row order.
     fn outcomes(&self, output: <Self::Call as Call>::Output) -> Vec<Outcome>;
 
+    /// The operation's name in events and logs (`link`, `unlink`, ...). Default `bulk`.
+    fn name(&self) -> &'static str {
+        "bulk"
+    }
+
     /// The most rows one call carries (default [`MAX_RECORDS`], Zoho's limit for writes).
     fn max_batch(&self) -> usize {
         MAX_RECORDS
@@ -150,6 +155,10 @@ impl Operation for Link {
 
     fn outcomes(&self, output: UpdateResponse) -> Vec<Outcome> {
         output.outcomes
+    }
+
+    fn name(&self) -> &'static str {
+        "link"
     }
 }
 

@@ -16,6 +16,7 @@ use super::window::Batch;
 use crate::client::{AttemptError, Client, may_retry};
 use crate::code::ErrorCode;
 use crate::error::Error;
+use crate::events;
 use crate::response::Outcome;
 use crate::retry::{Jitter, RetryBudget, is_rate_limited};
 
@@ -73,10 +74,14 @@ pub(super) struct Finished<R> {
 impl<O: Operation> Shared<'_, O> {
     fn trip(&self, error: &Error) {
         let mut slot = self.tripped.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
+        let first = slot.is_none();
+        if first {
             *slot = Some(error.clone());
         }
         drop(slot);
+        if first {
+            events::breaker_opened(self.client.events(), error);
+        }
         self.halt.cancel();
     }
 
@@ -177,7 +182,7 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
         if calls == 0 {
             c.sent.fetch_add(rows, Ordering::Relaxed);
         }
-        let result = shared.client.send_once(call);
+        let result = shared.client.send_attempt(call, calls + 1);
         pass.finish(matches!(&result, Err(f) if is_rate_limited(&f.error)));
         // A refusal by the token endpoint (or the shared budget) never reached the API: it is not a call.
         if !matches!(&result, Err(f) if f.error.kind() == crate::error::ErrorKind::Auth || matches!(f.error, Error::Budget { .. }))
@@ -204,11 +209,15 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
             return Sendout::Failed(failed.error, calls);
         }
         drop(held);
+        if limited {
+            events::rate_limited(shared.client.events(), Some(shared.slots.capacity()), failed.credits_remaining);
+        }
         // The token endpoint's throttle passes in minutes: wait it out (the token source lets one request
         // through per wait), without spending a retry.
         if failed.error.code() == ErrorCode::OauthThrottled {
             c.throttle_waits.fetch_add(1, Ordering::Relaxed);
             let wait = failed.retry_after.unwrap_or(policy.max_delay);
+            events::token_throttled(shared.client.events(), wait);
             if !wait_retry(shared, wait, rows) {
                 return Sendout::Failed(failed.error, calls);
             }
@@ -221,6 +230,7 @@ fn send_with_retries<O: Operation>(shared: &Shared<'_, O>, call: &O::Call, rows:
             c.retries.fetch_add(1, Ordering::Relaxed);
             let delay = policy.delay(attempt, failed.retry_after, &mut jitter);
             attempt += 1;
+            events::retry_scheduled(shared.client.events(), &failed.error, delay, attempt);
             if !wait_retry(shared, delay, rows) {
                 return Sendout::Failed(failed.error, calls);
             }
