@@ -14,8 +14,8 @@ mod events;
 mod measure;
 mod reconcile;
 mod shapes;
-mod workers;
 mod upsert;
+mod workers;
 
 use std::collections::HashMap;
 use std::io::Write;

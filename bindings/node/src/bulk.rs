@@ -546,7 +546,7 @@ pub struct Tuning<'o> {
 impl Tuning<'_> {
     /// The core's options, checked.
     pub fn options(self) -> CoreResult<BulkOptions> {
-        Ok(BulkSettings {
+        BulkSettings {
             concurrency: count(self.concurrency, "concurrency")?.map(|n| n as usize),
             edition: self.edition,
             batch_size: count(self.batch_size, "batch_size")?.map(|n| n as usize),
@@ -558,7 +558,7 @@ impl Tuning<'_> {
                 Either::B(s) => s.clone(),
             }),
         }
-        .options()?)
+        .options()
     }
 }
 

@@ -246,8 +246,11 @@ known_keys!(RefreshTokenCredentials { client_id, client_secret, refresh_token })
 /// The core's settings from `new Client(options)`: the credentials of either kind (typed in index.d.ts as
 /// `(AccessTokenCredentials | RefreshTokenCredentials) & ClientConfig`) and [`ClientConfig`].
 pub fn client_settings(value: Unknown) -> CoreResult<ClientSettings> {
-    let config =
-        options::<ClientConfig>(value, "options", &[AccessTokenCredentials::FIELDS, RefreshTokenCredentials::FIELDS, &["on_event"]])?;
+    let config = options::<ClientConfig>(
+        value,
+        "options",
+        &[AccessTokenCredentials::FIELDS, RefreshTokenCredentials::FIELDS, &["on_event"]],
+    )?;
     let object = value.coerce_to_object().map_err(|e| InvalidInput::new("options", e.reason))?;
     let secret = |name: &str, setting: &str| {
         object

@@ -21,8 +21,8 @@ use zcrm_extid::records::{
 use zcrm_extid::transport::HttpResponse;
 use zcrm_extid::{Error, InvalidInput};
 
-use crate::client::{Client, PreparedRequest};
 use crate::call::{self, Controls, Mode};
+use crate::client::{Client, PreparedRequest};
 use crate::convert::{self, CoreResult, details_for_js, json_for_js, value_from_js};
 use crate::errors;
 
@@ -341,7 +341,12 @@ impl Client {
     /// Reads records (one page): `ids` a string (`GET {module}/{value}`), an array (`?ids=`), or absent (the
     /// whole module, page by page; `fields` required). No match is an empty page.
     #[napi(ts_args_type = "args: GetRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsPage>")]
-    pub fn get_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    pub fn get_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "getRecords", "get", args, options)
     }
 
@@ -356,34 +361,71 @@ impl Client {
 
     /// Inserts records (`POST {module}`); lookups written as external references (declared in
     /// `externalFields`) get their `X-EXTERNAL` pairs derived. Not retried after a lost answer.
-    #[napi(ts_args_type = "args: InsertRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn insert_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    #[napi(
+        ts_args_type = "args: InsertRecordsArgs, options?: CallOptions",
+        ts_return_type = "Promise<RecordsResponse>"
+    )]
+    pub fn insert_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "insertRecords", "insert", args, options)
     }
 
     /// Updates records: with `id`, the one record it addresses; else each by its `key` field (or `id`). A record
     /// changing the field that addresses it is refused before sending (Zoho's NOT_ALLOWED).
-    #[napi(ts_args_type = "args: UpdateRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn update_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    #[napi(
+        ts_args_type = "args: UpdateRecordsArgs, options?: CallOptions",
+        ts_return_type = "Promise<RecordsResponse>"
+    )]
+    pub fn update_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "updateRecords", "update", args, options)
     }
 
     /// Inserts or updates records (`POST {module}/upsert`); each outcome has `action` and `duplicateField`.
-    #[napi(ts_args_type = "args: UpsertRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn upsert_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    #[napi(
+        ts_args_type = "args: UpsertRecordsArgs, options?: CallOptions",
+        ts_return_type = "Promise<RecordsResponse>"
+    )]
+    pub fn upsert_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "upsertRecords", "upsert", args, options)
     }
 
     /// Deletes records: `ids` a string (one record) or an array (at most 100).
-    #[napi(ts_args_type = "args: DeleteRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsResponse>")]
-    pub fn delete_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    #[napi(
+        ts_args_type = "args: DeleteRecordsArgs, options?: CallOptions",
+        ts_return_type = "Promise<RecordsResponse>"
+    )]
+    pub fn delete_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "deleteRecords", "delete", args, options)
     }
 
     /// Searches records by the external field `key` (one value: `equals`; several: `in`), values escaped as
     /// Zoho requires. Needs the `ZohoSearch.securesearch.READ` scope.
     #[napi(ts_args_type = "args: SearchRecordsArgs, options?: CallOptions", ts_return_type = "Promise<RecordsPage>")]
-    pub fn search_records<'e>(&self, env: &'e Env, args: Unknown<'e>, options: Option<Unknown<'e>>) -> napi::Result<Object<'e>> {
+    pub fn search_records<'e>(
+        &self,
+        env: &'e Env,
+        args: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> napi::Result<Object<'e>> {
         records_promise(self, env, "searchRecords", "search", args, options)
     }
 

@@ -246,6 +246,7 @@ impl<R: Send + 'static> Job<R> {
 }
 
 /// The job settings every bulk method takes, from its keyword arguments.
+#[allow(clippy::too_many_arguments)]
 pub fn bulk_settings(
     py: Python<'_>,
     concurrency: Option<usize>,
@@ -444,6 +445,8 @@ pub fn report_progress<'a, P, T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T
 }
 
 /// What the job thread of an [`OutcomeStream`] sends.
+// One `Done` per job: its size does not matter; outcomes, the many, are not boxed.
+#[allow(clippy::large_enum_variant)]
 enum Event {
     Outcome(CoreRowOutcome),
     Done(Result<CoreSummary, zcrm_extid::Error>),

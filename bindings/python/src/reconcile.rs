@@ -185,7 +185,7 @@ impl Plan {
         let (plan, client) = (&self.inner, &self.client);
         let (summary, outcomes) = crate::logging::detach(py, || {
             let mut outcomes = Vec::new();
-            let mut progress = report_progress(&stop, &on_progress, |p| Progress::from_core(p));
+            let mut progress = report_progress(&stop, &on_progress, Progress::from_core);
             let summary = client.apply_plan(plan, &options, &mut |o| outcomes.push(o), &mut progress, &stop.cancel);
             (summary.map(|s| s.bulk), outcomes)
         });

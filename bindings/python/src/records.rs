@@ -11,9 +11,9 @@ use zcrm_extid::records::spec::{Ids, RecordsArgs, RecordsCall};
 use crate::cells;
 use crate::convert::type_name;
 use crate::errors::invalid_input;
-use crate::run::run;
 use crate::records_results::{RecordIterator, RecordsPage, RecordsResult};
 use crate::results::PreparedRequest;
+use crate::run::run;
 
 /// A value that addresses a record: `str`, or `int` (data frames hold ids as integers).
 fn address(obj: &Bound<'_, PyAny>, argument: &str) -> Result<String, InvalidInput> {

@@ -9,9 +9,9 @@ mod exit;
 mod input;
 mod interrupt;
 mod link;
+mod logs;
 mod nightly;
 mod pairs;
-mod logs;
 mod partition;
 mod progress;
 mod records;
@@ -20,10 +20,10 @@ mod related_read;
 mod report;
 mod resume;
 mod runner;
-mod upsert;
+mod summary;
 mod sync;
 mod unlink;
-mod summary;
+mod upsert;
 
 use clap::{Parser, Subcommand};
 
