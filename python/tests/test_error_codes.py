@@ -79,6 +79,12 @@ EXPECTED: Dict[str, Type[ZcrmError]] = {
     "NOT_ATTEMPTED": CancelledError,
     "CANCELLED": CancelledError,
     "CLIENT_PANIC": ClientPanicError,
+    # The shared budget: a job stopped at its credit reserve, Redis failing, Redis refusing the password.
+    "CREDIT_RESERVE": CancelledError,
+    "BUDGET_UNAVAILABLE": TransportError,
+    "BUDGET_AUTH": InvalidConfigError,
+    # A reconcile plan's parent changed since planning: a conflict, like Zoho's.
+    "CHANGED_SINCE_PLANNING": ConflictError,
 }
 
 # Zoho's codes by category: the class a code without a class of its own falls to.

@@ -50,6 +50,7 @@ __version__: str
 _JsonValue = Union[None, bool, int, float, str, Sequence["_JsonValue"], Mapping[str, "_JsonValue"]]
 _Json = Union[None, bool, int, float, str, list["_Json"], dict[str, "_Json"]]
 _Parent = Union[str, int, External]
+_Record = Mapping[str, object]
 _Value = Union[str, int]
 _Values = Union[str, int, Iterable[_Value]]
 _Fields = Union[str, Iterable[str]]
