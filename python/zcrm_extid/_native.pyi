@@ -270,7 +270,7 @@ class Client:
         ``for outcome in client.iter_link_many(rows, ...)``. ``close()`` (or a ``with`` block) stops the job."""
     def upsert_many(
         self,
-        rows: Iterable[Mapping[str, object]],
+        rows: Iterable[Row],
         *,
         module: str,
         key: str,
