@@ -104,6 +104,31 @@ export interface ZcrmError extends Error {
 export interface RelatedIterator {
   [Symbol.asyncIterator](): RelatedIterator
 }
+/** The operations of `prepareRecords`. */
+export type RecordsOperation = 'get' | 'insert' | 'update' | 'upsert' | 'delete' | 'search'
+/** `getRecords` / `recordPages`: `ids` a string (one record), an array (`?ids=`), or absent (the whole module). */
+export type GetRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'ids' | 'fields' | 'page' | 'perPage' | 'pageToken'>
+/** `insertRecords`. */
+export type InsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'externalFields'> & Required<Pick<RecordsCallArgs, 'records'>>
+/** `updateRecords`: `id` addresses the one record; without it each record carries its `key` (or `id`). */
+export type UpdateRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key' | 'id' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `upsertRecords`. */
+export type UpsertRecordsArgs = Pick<RecordsCallArgs, 'module' | 'duplicateCheckFields' | 'externalFields'> &
+  Required<Pick<RecordsCallArgs, 'records'>>
+/** `deleteRecords`. */
+export type DeleteRecordsArgs = Pick<RecordsCallArgs, 'module' | 'key'> & Required<Pick<RecordsCallArgs, 'ids'>>
+/** `searchRecords`. */
+export type SearchRecordsArgs = Pick<RecordsCallArgs, 'module' | 'fields' | 'page' | 'perPage'> &
+  Required<Pick<RecordsCallArgs, 'key' | 'values'>>
+
+/**
+ * A `Plan` is iterable over its changes (merged into the generated `class Plan` below; the addon defines
+ * `[Symbol.iterator]` when it loads): `for (const change of plan)`.
+ */
+export interface Plan {
+  [Symbol.iterator](): Iterator<Change>
+}
 
 /** What every event carries (`ZcrmEvent`). Inside a bulk job, `job` numbers the job (from 1 per process). */
 interface ZcrmEventBase {
@@ -262,8 +287,70 @@ export declare class Client {
    * the totals; rejects with the report attached (`error.report`) when stopped (see `LinkManyOptions`).
    */
   linkMany<R extends object & JsonRow<R>>(rows: Iterable<R> | AsyncIterable<R>, options: LinkManyOptions): Promise<BulkReport>
+  /**
+   * Unlinks many rows (the rows and options of `linkMany`) at the API's limit: grouped by parent into
+   * `DELETE ...?ids=` calls of up to 100 values (a value containing `,` goes alone, in the URL path), bounded
+   * adaptive concurrency, retries, one outcome per row. `fields` only declares columns as mapped (for
+   * `extra: 'error'`); relation fields are not sent. A pair that is not linked is a failed outcome
+   * (`INVALID_DATA` "relation not found"), not a rejection.
+   */
+  unlinkMany<R extends object & JsonRow<R>>(rows: Iterable<R> | AsyncIterable<R>, options: LinkManyOptions): Promise<BulkReport>
+  /**
+   * Plans a reconcile: makes Zoho's links of one relation equal the desired `rows` (any Iterable or
+   * AsyncIterable of objects, as for `linkMany`; `fields` names the managed relation fields). For each parent
+   * in the rows its linked records are read (every page; concurrently, within the concurrency limit) and
+   * compared: `link` (missing), `update` (a field differs), `unlink` (linked but absent; only with
+   * `unlinkMissing`, never for a parent absent from the rows), unchanged. Nothing is changed in Zoho.
+   * Resolves to a `Plan`; rejects for unusable options, an error that would fail every read, or an abort.
+   */
+  planLinks<R extends object & JsonRow<R>>(rows: Iterable<R> | AsyncIterable<R>, options: PlanLinksOptions): Promise<Plan>
+  /**
+   * A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
+   * not a plan of this version.
+   */
+  loadPlan(json: string): Plan
+  /**
+   * Inserts or updates many records of a module by their external ID, at the API's limit: 100 per call,
+   * concurrent (at most 10 calls of more than 10 records at once), retried. Each row (a plain object: field
+   * API names, `columns` renames, `skip` leaves out; `lookups` fills a lookup by external ID from a column)
+   * is one record; `undefined`, `null` and `NaN` cells are left out, a `Date` becomes Zoho's ISO text. The
+   * same key twice: the later row wins. Resolves to one outcome per row (with `action` and the Zoho id) and
+   * the totals; rows, hooks, `signal` and the circuit breaker work as for `linkMany`.
+   */
+  upsertMany<R extends object>(rows: Iterable<R> | AsyncIterable<R>, options: UpsertManyOptions): Promise<BulkReport>
   /** `{ baseUrl, apiVersion }`: what `JSON.stringify(client)` shows (never a credential). */
   toJSON(): ClientInfo
+  /**
+   * Reads records (one page): `ids` a string (`GET {module}/{value}`), an array (`?ids=`), or absent (the
+   * whole module, page by page; `fields` required). No match is an empty page.
+   */
+  getRecords(args: GetRecordsArgs, options?: CallOptions): Promise<RecordsPage>
+  /** The pages of a read, fetched as `next()` is awaited. Throws a `ZcrmError` for invalid arguments. */
+  recordPages(args: GetRecordsArgs): RecordPager
+  /**
+   * Inserts records (`POST {module}`); lookups written as external references (declared in
+   * `externalFields`) get their `X-EXTERNAL` pairs derived. Not retried after a lost answer.
+   */
+  insertRecords(args: InsertRecordsArgs, options?: CallOptions): Promise<RecordsResponse>
+  /**
+   * Updates records: with `id`, the one record it addresses; else each by its `key` field (or `id`). A record
+   * changing the field that addresses it is refused before sending (Zoho's NOT_ALLOWED).
+   */
+  updateRecords(args: UpdateRecordsArgs, options?: CallOptions): Promise<RecordsResponse>
+  /** Inserts or updates records (`POST {module}/upsert`); each outcome has `action` and `duplicateField`. */
+  upsertRecords(args: UpsertRecordsArgs, options?: CallOptions): Promise<RecordsResponse>
+  /** Deletes records: `ids` a string (one record) or an array (at most 100). */
+  deleteRecords(args: DeleteRecordsArgs, options?: CallOptions): Promise<RecordsResponse>
+  /**
+   * Searches records by the external field `key` (one value: `equals`; several: `in`), values escaped as
+   * Zoho requires. Needs the `ZohoSearch.securesearch.READ` scope.
+   */
+  searchRecords(args: SearchRecordsArgs, options?: CallOptions): Promise<RecordsPage>
+  /**
+   * The HTTP request of a records call (`operation`: `get`, `insert`, `update`, `upsert`, `delete`,
+   * `search`), without sending it or fetching a token.
+   */
+  prepareRecords(operation: RecordsOperation, args: RecordsCallArgs): PreparedRequest
   /**
    * Reads related records in one call: one page of the list, or one related record with `related`.
    * Resolves to the rows and `info` (a 204 is no rows; a 304 is `notModified: true`); rejects with a
@@ -341,6 +428,39 @@ export declare class Emulator {
   stop(): void
 }
 
+/**
+ * A reconcile plan: every change (`changes()`, or iterate it), the totals (`summary`), a printable summary
+ * and diff, JSON (`toJson()`), and `apply(options)`. Made by `client.planLinks`, or `client.loadPlan`.
+ */
+export declare class Plan {
+  /** The totals. */
+  get summary(): PlanSummary
+  /** True when the plan changes nothing. */
+  get isEmpty(): boolean
+  /** Whether linked records absent from the input are unlinked. */
+  get unlinkMissing(): boolean
+  /** The guard (`'500'`, `'5%'`), if any. */
+  get maxUnlinks(): string | null
+  /** The input rows that could not be used. */
+  get invalid(): Array<InvalidRow>
+  /** Every change, in the order planned (the apply report's `row` is the position here). */
+  changes(): Array<Change>
+  /** The totals as text (a few lines). */
+  summaryText(): string
+  /** One line per change: `+ parent  related  Field="value"`, `~ ... Field: old -> new`, `- parent  related`. */
+  diff(): string
+  /** The plan as JSON text (with a version), to review and apply later with `client.loadPlan`. */
+  toJson(): string
+  /**
+   * Applies the plan. Rejects with `INVALID_INPUT` (argument `max_unlinks`) before anything is sent if it
+   * unlinks more than allowed. With `recheck` (default) each changed parent is read again first and refused
+   * if its links changed since planning (its changes get `CHANGED_SINCE_PLANNING`, nothing is sent for it).
+   * Resolves to one outcome per change (`row` = its position in `changes()`) and the totals; an error that
+   * would fail every call, an abort or a timeout rejects, the report attached as `error.report`.
+   */
+  apply(options?: ApplyPlanOptions): Promise<BulkReport>
+}
+
 /** A request ready for the wire, for inspection: the token is always shown as `Zoho-oauthtoken ***`. */
 export declare class PreparedRequest {
   /** The HTTP method. */
@@ -358,6 +478,15 @@ export declare class PreparedRequest {
   toCurl(): string
   /** `{ method, url, headers, body }` (token redacted). */
   toJSON(): PreparedRequestJson
+}
+
+/** The pages of a read, fetched one by one: `for (let p; (p = await pager.next()); ) { ... }`. */
+export declare class RecordPager {
+  /**
+   * The next page, or `null` after the last one, fetched on the addon's threads. Rejects with a `ZcrmError`
+   * when a page fails (the pager then ends); `options.signal` / `options.timeoutMs` stop the fetch.
+   */
+  next(options?: CallOptions): Promise<RecordsPage | null>
 }
 
 /**
@@ -386,6 +515,37 @@ export declare class ZcrmError {}
 export interface AccessTokenCredentials {
   /** The access token (`1000.xxx`). */
   accessToken: string
+}
+
+/** How `plan.apply` runs. */
+export interface ApplyPlanOptions {
+  /** Read each changed parent again first and refuse it if its links changed since planning (default true). */
+  recheck?: boolean
+  /** A guard replacing the plan's own: a count, or `'N'` / `'P%'`. */
+  maxUnlinks?: number | string
+  /** Most calls on the wire at once (reads and writes). */
+  concurrency?: number
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: Edition
+  /** Records per call, 1 to 100. */
+  batchSize?: number
+  /** Parents re-read, then written, at a time (default 1,000). */
+  window?: number
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /** Called on the JS thread with the apply's progress (one row per change), before the Promise settles. */
+  onProgress?: (progress: Progress) => void
+  /** Called on the JS thread with each change's outcome as its call completes, before the Promise settles. */
+  onOutcome?: (outcome: RowOutcome) => void
+  /** Keep every outcome for the report (default true). */
+  keepOutcomes?: boolean
+  /**
+   * Cancels when aborted: calls in flight finish, changes not sent are `NOT_ATTEMPTED`; the Promise rejects
+   * with an `AbortError` whose `report` holds every change's outcome.
+   */
+  signal?: AbortSignalLike
+  /** Stops the apply like `signal` after this many milliseconds (code `TIMEOUT`). */
+  timeoutMs?: number
 }
 
 /** What a bulk job resolves to (and what `error.report` holds when it rejects). */
@@ -443,6 +603,24 @@ export interface CallOptions {
   timeoutMs?: number
 }
 
+/** One change of a plan. */
+export interface Change {
+  /** `'link'`, `'update'` or `'unlink'`. */
+  op: 'link' | 'update' | 'unlink'
+  /** The parent's external value (or record id). */
+  parent: string
+  /** The related record's key; absent for an unlink of a record without an external value (by `id`). */
+  related?: string
+  /** The linked record's Zoho id (update, unlink). */
+  id?: string
+  /** The relation fields to write (link, update). */
+  fields: Record<string, JsonValue>
+  /** Their values as read (update), or the linked record's managed fields (unlink). */
+  before: Record<string, JsonValue>
+  /** The input row (link, update). */
+  row?: number
+}
+
 /** Client configuration besides credentials (`new Client`, `prepareUpdateRelated`). */
 export interface ClientConfig {
   /** `us` (default), `eu`, `in`, `au`, `jp`, `cn`, `ca` or `sa`. */
@@ -466,6 +644,20 @@ export interface ClientConfig {
    * (`http://user:password@proxy:3128`); loopback never goes through a proxy.
    */
   proxy?: string
+  /**
+   * A shared budget on Redis (`redis://host:6379/0`, `rediss://` for TLS): one access token, concurrency
+   * limit and credit count for every process working on the org. Redis must answer when the client is built
+   * (unless `onRedisError: 'local'`).
+   */
+  budget?: string
+  /** The budget's key prefix naming the org (default: a hash of the client id and the data centre). */
+  budgetPrefix?: string
+  /** `'fail'` (default: stop, never run unguarded) or `'local'` (go on with this process's own limits). */
+  onRedisError?: 'fail' | 'local'
+  /** The org's concurrency limit the budget enforces (default 10). */
+  budgetConcurrency?: number
+  /** The org's daily credit allowance, if known (for a reserve in percent). */
+  dailyCredits?: number
 }
 
 /** What `JSON.stringify(client)` shows. */
@@ -556,7 +748,7 @@ export interface EmulatorStats {
 export type ErrorCategory = 'invalid_input' | 'config' | 'auth' | 'permission' | 'not_found' | 'conflict' | 'rate_limited' | 'server' | 'network' | 'cancelled' | 'client'
 
 /** Every code the client knows (`error.code`; a code Zoho adds later is passed on verbatim). */
-export type ErrorCode = 'INVALID_DATA' | 'MANDATORY_NOT_FOUND' | 'INVALID_REQUEST_METHOD' | 'AUTHORIZATION_FAILED' | 'OAUTH_SCOPE_MISMATCH' | 'INVALID_MODULE' | 'NOT_SUPPORTED' | 'INVALID_URL_PATTERN' | 'NO_PERMISSION' | 'INTERNAL_ERROR' | 'REQUIRED_PARAM_MISSING' | 'UNABLE_TO_PARSE_DATA_TYPE' | 'LIMIT_EXCEEDED' | 'INVALID_TOKEN' | 'INVALID_OAUTHTOKEN' | 'AUTHENTICATION_FAILURE' | 'AUTHENTICATION_FAILED' | 'FEATURE_NOT_SUPPORTED' | 'DUPLICATE_DATA' | 'PATTERN_NOT_MATCHED' | 'LICENSE_LIMIT_EXCEEDED' | 'INVALID_HOST' | 'API_NOT_SUPPORTED' | 'TOO_MANY_REQUESTS' | 'NO_CONTENT' | 'CANNOT_BE_UPDATED' | 'NOT_ALLOWED' | 'ALREADY_MODIFIED' | 'INVALID_INPUT' | 'INVALID_CONFIG' | 'API_DOMAIN_MISMATCH' | 'TRANSPORT' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'OAUTH_INVALID_CODE' | 'OAUTH_INVALID_CLIENT' | 'OAUTH_THROTTLED' | 'OAUTH_ERROR' | 'NOT_ATTEMPTED' | 'CANCELLED' | 'CLIENT_PANIC'
+export type ErrorCode = 'INVALID_DATA' | 'MANDATORY_NOT_FOUND' | 'INVALID_REQUEST_METHOD' | 'AUTHORIZATION_FAILED' | 'OAUTH_SCOPE_MISMATCH' | 'INVALID_MODULE' | 'NOT_SUPPORTED' | 'INVALID_URL_PATTERN' | 'NO_PERMISSION' | 'INTERNAL_ERROR' | 'REQUIRED_PARAM_MISSING' | 'UNABLE_TO_PARSE_DATA_TYPE' | 'LIMIT_EXCEEDED' | 'INVALID_TOKEN' | 'INVALID_OAUTHTOKEN' | 'AUTHENTICATION_FAILURE' | 'AUTHENTICATION_FAILED' | 'FEATURE_NOT_SUPPORTED' | 'DUPLICATE_DATA' | 'PATTERN_NOT_MATCHED' | 'LICENSE_LIMIT_EXCEEDED' | 'INVALID_HOST' | 'API_NOT_SUPPORTED' | 'TOO_MANY_REQUESTS' | 'NO_CONTENT' | 'CANNOT_BE_UPDATED' | 'NOT_ALLOWED' | 'ALREADY_MODIFIED' | 'INVALID_INPUT' | 'INVALID_CONFIG' | 'API_DOMAIN_MISMATCH' | 'TRANSPORT' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'OAUTH_INVALID_CODE' | 'OAUTH_INVALID_CLIENT' | 'OAUTH_THROTTLED' | 'OAUTH_ERROR' | 'NOT_ATTEMPTED' | 'CANCELLED' | 'CLIENT_PANIC' | 'CREDIT_RESERVE' | 'BUDGET_UNAVAILABLE' | 'BUDGET_AUTH' | 'CHANGED_SINCE_PLANNING'
 
 /** One known code and how the client classifies it. */
 export interface ErrorCodeInfo {
@@ -600,6 +792,16 @@ export interface GetRelatedArgs {
   pageToken?: string
   /** `If-Modified-Since`: ISO 8601 with a zone (`date.toISOString()` works); a 304 is `notModified`. */
   ifModifiedSince?: string
+}
+
+/** An input row that could not be used. */
+export interface InvalidRow {
+  /** The row (0-based). */
+  row: number
+  /** Where: `row[3].deal`. */
+  location: string
+  /** What is wrong. */
+  message: string
 }
 
 /** How a bulk job went beyond its row counts. */
@@ -683,6 +885,12 @@ export interface LinkManyOptions {
   /** Least time between two progress reports, ms. */
   progressIntervalMs?: number
   /**
+   * Credits to leave to the org's other integrations (needs a client `budget`): a number (`500`) or a share of
+   * the day's allowance (`'10%'`). The job stops scheduling calls before it would eat into them; the rows it
+   * did not send are `NOT_ATTEMPTED` (cause `CREDIT_RESERVE`).
+   */
+  reserve?: number | string
+  /**
    * Called on the JS thread with the job's progress, at most every `progressIntervalMs` and once at the end,
    * always before the Promise settles. If it throws, the job stops and the Promise rejects with what it
    * threw (`error.report` attached when it is an object).
@@ -726,6 +934,20 @@ export interface Outcome {
   status?: number
 }
 
+/** `info` of a page. */
+export interface PageInfo {
+  /** Records per page. */
+  perPage?: number
+  /** Records on this page. */
+  count?: number
+  /** This page's number. */
+  page?: number
+  /** Whether another page follows. */
+  moreRecords: boolean
+  /** The next page's token, when the server pages by token. */
+  nextPageToken?: string
+}
+
 /** The `info` of a list read. */
 export interface PageInfo {
   /** Records per page. */
@@ -760,11 +982,115 @@ export interface ParentExternal {
 export declare function parseOutcomes(status: number, contentType: string | undefined | null, body: string | Uint8Array, recordsSent: number): Array<Outcome>
 
 /**
+ * Interprets the answer to a records write that sent `recordsSent` records (pure): one outcome per record,
+ * or a thrown `ZcrmError`.
+ */
+export declare function parseRecordOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): RecordsResponse
+
+/** Interprets the answer to a records read (pure): a page (a 204 is an empty one), or a thrown `ZcrmError`. */
+export declare function parseRecordsPage(status: number, contentType: string | undefined | null, body: string | Buffer): RecordsPage
+
+/**
  * Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and
  * `info`, an empty result for a 204, `notModified` for a 304, or a thrown `ZcrmError` (Zoho's error object, or
  * `UNEXPECTED_RESPONSE` for a body that is not a usable Zoho answer).
  */
 export declare function parseRelated(status: number, contentType: string | undefined | null, body: string | Uint8Array): RelatedResult
+
+/** How `planLinks` reads rows and plans. */
+export interface PlanLinksOptions {
+  /** The base module and how rows name the parent: `Module.Field` (`Contacts.id`: by record id). */
+  parent: string
+  /** The related module and how rows key the related record: `Module.Field`. */
+  related: string
+  /**
+   * Managed relation fields: API name -> row property. An empty or missing value leaves the field as it is
+   * for that pair.
+   */
+  fields?: Record<string, string>
+  /**
+   * Unlink records linked to a parent of the rows but absent from them (default false; parents absent from
+   * the rows are never touched).
+   */
+  unlinkMissing?: boolean
+  /** Refuse to apply a plan with more unlinks: a count, or a string `'N'` or `'P%'` of the links read. */
+  maxUnlinks?: number | string
+  /** The related list (default: the related module's name). */
+  relatedList?: string
+  /** The row property holding the parent (default: the parent's field name). */
+  parentColumn?: string
+  /** The row property holding the related key (default: the related field name). */
+  relatedColumn?: string
+  /** Other properties of a row: `'ignore'` (default) or `'error'`. */
+  extra?: 'ignore' | 'error'
+  /** Reads on the wire at once (default 10, the bulk jobs' limit). */
+  concurrency?: number
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: Edition
+  /** Parents read ahead of the oldest not yet compared (default 1,000). */
+  window?: number
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /**
+   * Called on the JS thread with planning's progress; if it throws, planning stops and the Promise rejects
+   * with that exception.
+   */
+  onProgress?: (progress: PlanProgress) => void
+  /** Stops planning when aborted (the Promise rejects with an `AbortError`; nothing was changed). */
+  signal?: AbortSignalLike
+  /** Stops planning like `signal` after this many milliseconds (code `TIMEOUT`). */
+  timeoutMs?: number
+}
+
+/** Progress of planning. */
+export interface PlanProgress {
+  /** Input rows read. */
+  rowsRead: number
+  /** Usable rows whose parent was compared. */
+  rowsPlanned: number
+  /** Usable rows in the input. */
+  rowsTotal?: number
+  /** Parents compared. */
+  parents: number
+  /** Read calls so far. */
+  readCalls: number
+  /** Changes planned so far. */
+  changes: number
+  /** Time since the start, ms. */
+  elapsedMs: number
+}
+
+/** The totals of a plan. */
+export interface PlanSummary {
+  /** Input rows read. */
+  rows: number
+  /** ... of which could not be used. */
+  invalidRows: number
+  /** ... of which repeated an earlier row's pair (the later row wins). */
+  duplicateRows: number
+  /** Distinct parents in the input. */
+  parents: number
+  /** ... of which could not be read (nothing planned for them). */
+  parentsFailed: number
+  /** ... of which have changes. */
+  parentsChanged: number
+  /** Read calls made. */
+  readCalls: number
+  /** Links of the input's parents when read. */
+  currentLinks: number
+  /** Links planned. */
+  links: number
+  /** Updates planned. */
+  updates: number
+  /** Unlinks planned. */
+  unlinks: number
+  /** Desired pairs already as desired. */
+  unchanged: number
+  /** Unlinks not planned because of invalid rows. */
+  withheldUnlinks: number
+  /** Changes planned. */
+  changes: number
+}
 
 /** What `JSON.stringify(preparedRequest)` shows. */
 export interface PreparedRequestJson {
@@ -837,6 +1163,84 @@ export interface Progress {
   stopping: boolean
 }
 
+/** The result for one record of a records write. */
+export interface RecordOutcome {
+  /** The record's 0-based index in the input. */
+  index: number
+  /** True when the record succeeded. */
+  ok: boolean
+  /** `SUCCESS`, or the failure's code (`DUPLICATE_DATA`, `INVALID_DATA`, ...). */
+  code: string
+  /** Zoho's message (`record added`, `record updated`, ...). */
+  message: string
+  /** Zoho's details. */
+  details: Record<string, JsonValue>
+  /** The record's Zoho id (`details.id`). Always a string. */
+  id?: string
+  /** Upserts: `insert` or `update`. */
+  action?: 'insert' | 'update'
+  /** Upserts: the field whose value matched an existing record (absent for an insert). */
+  duplicateField?: string
+}
+
+/**
+ * The arguments of every records call (each call takes some of them; see `GetRecordsArgs`, ...). A key a
+ * call does not take is an `INVALID_INPUT` naming it.
+ */
+export interface RecordsCallArgs {
+  /** The module, e.g. `Contacts`. */
+  module: string
+  /** insert, update, upsert: the records (at most 100). */
+  records?: Array<Record<string, JsonValue | Date>>
+  /**
+   * get, update, delete: the module's external field addressing the records (default: record ids);
+   * search: the external field searched.
+   */
+  key?: string
+  /** update: the one record's address (`PUT {module}/{id}`). */
+  id?: string
+  /** get, delete: one value (the single-record form) or several (`?ids=`). */
+  ids?: string | string[]
+  /** search: one value (`equals`) or several (`in`). */
+  values?: string | string[]
+  /** get, search: the fields to return. */
+  fields?: Array<string>
+  /** get, search: the page (from 1). */
+  page?: number
+  /** get, search: records per page (1 to 200). */
+  perPage?: number
+  /** get: a previous page's `nextPageToken`. */
+  pageToken?: string
+  /** insert, update, upsert: declared external fields, `Module.Field`. */
+  externalFields?: Array<string>
+  /** upsert: the duplicate-check fields, in order. */
+  duplicateCheckFields?: Array<string>
+}
+
+/** One page of records (a read or a search). No match is an empty page (Zoho's 204). */
+export interface RecordsPage {
+  /** The records, in the server's order (`id` always a string). */
+  records: Array<Record<string, JsonValue>>
+  /** `info`, absent for a single record. */
+  info?: PageInfo
+  /** Whether another page follows. */
+  moreRecords: boolean
+  /** `X-API-CREDITS-REMAINING`, if sent. */
+  creditsRemaining?: number
+}
+
+/** The result of a records write: one outcome per record (or `ids` value), in input order. */
+export interface RecordsResponse {
+  /** 200 or 201 (all succeeded), 207 (mixed) or 400 (all failed). */
+  status: number
+  /** One per input record, in input order. */
+  outcomes: Array<RecordOutcome>
+  /** `X-API-CREDITS-REMAINING`, sent by Zoho once half the day's credits are used. */
+  creditsRemaining?: number
+  /** True when every record succeeded. */
+  allSucceeded: boolean
+}
+
 /** Authenticate with the refresh-token grant (tokens are cached, shared and refreshed ahead of expiry). */
 export interface RefreshTokenCredentials {
   /** The OAuth client id. */
@@ -889,14 +1293,21 @@ export interface RelatedStep {
 export interface RowOutcome {
   /** 0-based index of the row in the input. */
   row: number
-  /** The parent's record id or external value (empty if the row was invalid before it was read). */
+  /**
+   * The parent's record id or external value (empty if the row was invalid before it was read); for
+   * `upsertMany`, the module.
+   */
   parent: string
-  /** The related record's key (external value or id), if the row had one. */
+  /** The related record's key (external value or id), if the row had one; for `upsertMany`, the record's key. */
   key?: string
   /** Calls made for this row's batch (0: never sent). */
   attempts: number
   /** The outcome (`outcome.index === row`). */
   outcome: Outcome
+  /** `upsertMany`: `insert` or `update`, for a success. */
+  action?: 'insert' | 'update'
+  /** `upsertMany`: the field whose value matched an existing record (absent for an insert). */
+  duplicateField?: string
 }
 
 /** One enumerated setting and the values it accepts. */
@@ -946,6 +1357,54 @@ export interface UpdateResult {
   succeeded: number
   /** How many records failed. */
   failed: number
+}
+
+/** How `upsertMany` reads rows and runs the job. */
+export interface UpsertManyOptions {
+  /** The module, e.g. `Contacts`. */
+  module: string
+  /**
+   * The module's external field identifying each record, e.g. `External_Contact_ID` (the duplicate check,
+   * unless `duplicateCheckFields` names others: the key is then checked last).
+   */
+  key: string
+  /**
+   * Lookups by external ID from columns: lookup field -> `Module.External_Field[:column]` (the column
+   * defaults to the field), e.g. `{ Account_Name: 'Accounts.External_Account_ID:accountId' }`.
+   */
+  lookups?: Record<string, string>
+  /** Renamed columns: API name -> row property. */
+  columns?: Record<string, string>
+  /** Row properties never sent. */
+  skip?: Array<string>
+  /** The fields Zoho checks for an existing record, in order (default: the key). */
+  duplicateCheckFields?: Array<string>
+  /** External fields that lookup objects in the rows use, `Module.Field` (rows holding nested lookups). */
+  externalFields?: Array<string>
+  /** Most calls on the wire at once (calls of more than 10 records: at most 10, Zoho's sub-concurrency). */
+  concurrency?: number
+  /** Zoho edition whose concurrency limit applies when `concurrency` is not given. */
+  edition?: Edition
+  /** Records per call, 1 to 100. */
+  batchSize?: number
+  /** Most rows buffered for grouping by lookup shape. */
+  window?: number
+  /** Lower the concurrency when Zoho answers 429 (default true). */
+  adaptive?: boolean
+  /** Least time between two progress reports, ms. */
+  progressIntervalMs?: number
+  /** Credits to leave to the org's other integrations (needs a client `budget`), as for `linkMany`. */
+  reserve?: number | string
+  /** Called on the JS thread with the job's progress, as for `linkMany`. */
+  onProgress?: (progress: Progress) => void
+  /** Called on the JS thread with each row's outcome as its call completes, as for `linkMany`. */
+  onOutcome?: (outcome: RowOutcome) => void
+  /** Keep every outcome for the report (default true), as for `linkMany`. */
+  keepOutcomes?: boolean
+  /** Stops the job, as for `linkMany`. */
+  signal?: AbortSignalLike
+  /** Stops the job like `signal` after this many milliseconds. */
+  timeoutMs?: number
 }
 
 /** The version of the native addon (the Cargo workspace's version, as the Python package's `__version__`). */
