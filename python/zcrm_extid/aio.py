@@ -26,9 +26,10 @@ cancels the call through the core's ``Cancel``: no further attempt is made (an a
 the background; the PUT is idempotent), a bulk job stops sending and lets its calls in flight finish (its rows
 not sent are ``NOT_ATTEMPTED``). The task itself ends at once with ``asyncio.CancelledError``.
 
-**Bulk jobs** take any iterable of mappings or any async iterable (an async generator, an ``aiofiles``/``aiocsv``
-reader): rows are read a chunk at a time, only as the job has room. ``on_progress`` and ``on_outcome`` are called
-on the event loop's thread; if one raises, the job stops and the exception is raised with ``bulk_report``.
+**Bulk jobs** (``link_many``, ``upsert_many``, ``unlink_many``, ``plan_links``) take any iterable of mappings or
+any async iterable (an async generator, an ``aiofiles``/``aiocsv`` reader): rows are read a chunk at a time, only
+as the job has room. ``on_progress`` and ``on_outcome`` are called on the event loop's thread; if one raises, the
+job stops and the exception is raised with ``bulk_report`` (``plan_links`` raises it without a plan).
 :meth:`AsyncClient.iter_link_many` is the async iterator of outcomes as they complete (the job waits when the
 consumer falls behind; leaving the loop early, or cancelling the task, stops the job).
 
@@ -44,6 +45,7 @@ import concurrent.futures
 import queue
 import threading
 from typing import (
+    TYPE_CHECKING,
     Any,
     AsyncIterable,
     AsyncIterator,
@@ -51,6 +53,7 @@ from typing import (
     Iterable,
     Iterator,
     List,
+    Literal,
     Mapping,
     Optional,
     Sequence,
@@ -64,14 +67,21 @@ from ._native import (
     BulkReport,
     CancelScope,
     Client,
+    Plan,
+    PlanProgress,
     PreparedRequest,
     Progress,
+    RecordsPage,
+    RecordsResult,
     RelatedResult,
     RelatedRow,
     RowOutcome,
     UpdateResult,
 )
 from .types import ApiVersion, DataCenter, Edition, Environment, Extra, Row
+
+if TYPE_CHECKING:
+    from ._native import _Json
 
 __all__ = ["AsyncClient"]
 
@@ -83,6 +93,11 @@ _Values = Union[str, int, Iterable[_Value]]
 _Fields = Union[str, Iterable[str]]
 _LinkFields = Union[str, Mapping[str, str], Sequence[Union[str, Tuple[str, str]]], None]
 _Rows = Union[Iterable[Row], AsyncIterable[Row]]
+_Address = Union[str, int]
+_Addresses = Union[_Address, Iterable[_Address]]
+_Strings = Union[str, Iterable[str]]
+_Columns = Union[str, Mapping[str, str], Sequence[Union[str, Tuple[str, str]]], None]
+_Limit = Union[int, str, None]
 
 #: Rows read from an async iterable per trip to the event loop.
 _CHUNK = 256
@@ -333,6 +348,18 @@ class _OnLoop:
 
         return from_thread
 
+    def report(self, report: BulkReport) -> BulkReport:
+        """``report``, or the first exception a callback raised, with ``report`` as its ``bulk_report``. Every
+        callback was scheduled on the loop before the job's result: they have all run by now."""
+        if self.error is not None:
+            error = self.error
+            try:
+                setattr(error, "bulk_report", report)
+            except AttributeError:
+                pass
+            raise error
+        return report
+
 
 class AsyncClient:
     """A Zoho CRM client whose I/O methods are awaitables (see :mod:`zcrm_extid.aio`). Same arguments as
@@ -354,6 +381,11 @@ class AsyncClient:
         read_timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         proxy: Optional[str] = None,
+        budget: Optional[str] = None,
+        budget_prefix: Optional[str] = None,
+        on_redis_error: Optional[Literal["fail", "local"]] = None,
+        budget_concurrency: Optional[int] = None,
+        daily_credits: Optional[int] = None,
     ) -> None:
         self._client = Client(
             access_token,
@@ -369,6 +401,11 @@ class AsyncClient:
             read_timeout=read_timeout,
             max_retries=max_retries,
             proxy=proxy,
+            budget=budget,
+            budget_prefix=budget_prefix,
+            on_redis_error=on_redis_error,
+            budget_concurrency=budget_concurrency,
+            daily_credits=daily_credits,
         )
 
     @classmethod
@@ -620,6 +657,7 @@ class AsyncClient:
         progress_interval: Optional[float] = None,
         on_outcome: Optional[Callable[[RowOutcome], object]] = None,
         keep_outcomes: bool = True,
+        reserve: _Limit = None,
     ) -> BulkReport:
         """:meth:`zcrm_extid.Client.link_many`, awaitable and cancellable: ``rows`` may also be an async
         iterable; ``on_progress`` and ``on_outcome`` are called on the event loop."""
@@ -645,16 +683,9 @@ class AsyncClient:
             progress_interval=progress_interval,
             on_outcome=callbacks.wrap(on_outcome),
             keep_outcomes=keep_outcomes,
+            reserve=reserve,
         )
-        # Every callback was scheduled on the loop before the result: they have all run by now.
-        if callbacks.error is not None:
-            error = callbacks.error
-            try:
-                setattr(error, "bulk_report", report)
-            except AttributeError:
-                pass
-            raise error
-        return report
+        return callbacks.report(report)
 
     def iter_link_many(
         self,
@@ -674,6 +705,7 @@ class AsyncClient:
         adaptive: Optional[bool] = None,
         on_progress: Optional[Callable[[Progress], object]] = None,
         progress_interval: Optional[float] = None,
+        reserve: _Limit = None,
     ) -> AsyncIterator[RowOutcome]:
         """:meth:`zcrm_extid.Client.iter_link_many` as an async iterator: ``async for outcome in ...``, each
         outcome as its call completes. ``rows`` may be an async iterable; ``on_progress`` is called on the job's
@@ -697,6 +729,309 @@ class AsyncClient:
                 adaptive=adaptive,
                 on_progress=on_progress,
                 progress_interval=progress_interval,
+                reserve=reserve,
             )
 
         return _Stream(make)
+
+    async def upsert_many(
+        self,
+        rows: _Rows,
+        *,
+        module: str,
+        key: str,
+        lookups: Optional[Mapping[str, str]] = None,
+        columns: _Columns = None,
+        skip: Optional[_Strings] = None,
+        duplicate_check_fields: Optional[_Strings] = None,
+        external_fields: Optional[_Strings] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        adaptive: Optional[bool] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+        on_outcome: Optional[Callable[[RowOutcome], object]] = None,
+        keep_outcomes: bool = True,
+        reserve: _Limit = None,
+    ) -> BulkReport:
+        """:meth:`zcrm_extid.Client.upsert_many`, awaitable and cancellable: ``rows`` may also be an async
+        iterable; ``on_progress`` and ``on_outcome`` are called on the event loop."""
+        scope = CancelScope()
+        callbacks = _OnLoop(scope)
+        report = await _call(
+            scope,
+            self._client.upsert_many,
+            _rows_for(rows, scope, asyncio.get_running_loop()),
+            module=module,
+            key=key,
+            lookups=lookups,
+            columns=columns,
+            skip=skip,
+            duplicate_check_fields=duplicate_check_fields,
+            external_fields=external_fields,
+            concurrency=concurrency,
+            edition=edition,
+            batch_size=batch_size,
+            window=window,
+            adaptive=adaptive,
+            on_progress=callbacks.wrap(on_progress),
+            progress_interval=progress_interval,
+            on_outcome=callbacks.wrap(on_outcome),
+            keep_outcomes=keep_outcomes,
+            reserve=reserve,
+        )
+        return callbacks.report(report)
+
+    async def unlink_many(
+        self,
+        rows: _Rows,
+        *,
+        parent: str,
+        related: str,
+        related_list: Optional[str] = None,
+        parent_column: Optional[str] = None,
+        related_column: Optional[str] = None,
+        fields: _LinkFields = None,
+        extra: Optional[Extra] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        batch_size: Optional[int] = None,
+        window: Optional[int] = None,
+        adaptive: Optional[bool] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
+        progress_interval: Optional[float] = None,
+        on_outcome: Optional[Callable[[RowOutcome], object]] = None,
+        keep_outcomes: bool = True,
+        reserve: _Limit = None,
+    ) -> BulkReport:
+        """:meth:`zcrm_extid.Client.unlink_many`, awaitable and cancellable: ``rows`` may also be an async
+        iterable; ``on_progress`` and ``on_outcome`` are called on the event loop."""
+        scope = CancelScope()
+        callbacks = _OnLoop(scope)
+        report = await _call(
+            scope,
+            self._client.unlink_many,
+            _rows_for(rows, scope, asyncio.get_running_loop()),
+            parent=parent,
+            related=related,
+            related_list=related_list,
+            parent_column=parent_column,
+            related_column=related_column,
+            fields=fields,
+            extra=extra,
+            concurrency=concurrency,
+            edition=edition,
+            batch_size=batch_size,
+            window=window,
+            adaptive=adaptive,
+            on_progress=callbacks.wrap(on_progress),
+            progress_interval=progress_interval,
+            on_outcome=callbacks.wrap(on_outcome),
+            keep_outcomes=keep_outcomes,
+            reserve=reserve,
+        )
+        return callbacks.report(report)
+
+    async def plan_links(
+        self,
+        rows: _Rows,
+        *,
+        parent: str,
+        related: str,
+        fields: _LinkFields = None,
+        unlink_missing: Optional[bool] = None,
+        max_unlinks: _Limit = None,
+        related_list: Optional[str] = None,
+        parent_column: Optional[str] = None,
+        related_column: Optional[str] = None,
+        extra: Optional[Extra] = None,
+        concurrency: Optional[int] = None,
+        edition: Optional[Edition] = None,
+        window: Optional[int] = None,
+        on_progress: Optional[Callable[[PlanProgress], object]] = None,
+        progress_interval: Optional[float] = None,
+    ) -> Plan:
+        """:meth:`zcrm_extid.Client.plan_links`, awaitable and cancellable: ``rows`` may also be an async
+        iterable; ``on_progress`` is called on the event loop (if it raises, planning stops and that exception
+        is raised: no plan of part of the input is returned). The plan's ``apply`` blocks: run it with
+        ``await asyncio.to_thread(plan.apply)``."""
+        scope = CancelScope()
+        callbacks = _OnLoop(scope)
+        try:
+            plan = await _call(
+                scope,
+                self._client.plan_links,
+                _rows_for(rows, scope, asyncio.get_running_loop()),
+                parent=parent,
+                related=related,
+                fields=fields,
+                unlink_missing=unlink_missing,
+                max_unlinks=max_unlinks,
+                related_list=related_list,
+                parent_column=parent_column,
+                related_column=related_column,
+                extra=extra,
+                concurrency=concurrency,
+                edition=edition,
+                window=window,
+                on_progress=callbacks.wrap(on_progress),
+                progress_interval=progress_interval,
+            )
+        except Exception:
+            # The callback's exception cancelled planning: it, not the cancellation, is what the caller sees.
+            if callbacks.error is not None:
+                raise callbacks.error from None
+            raise
+        if callbacks.error is not None:
+            raise callbacks.error
+        return plan
+
+    def load_plan(self, text: str) -> Plan:
+        """A plan saved with ``Plan.to_json()`` (no I/O, so not awaitable)."""
+        return self._client.load_plan(text)
+
+    async def get_records(
+        self,
+        module: str,
+        ids: Optional[_Addresses] = None,
+        *,
+        key: Optional[str] = None,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+    ) -> RecordsPage:
+        """:meth:`zcrm_extid.Client.get_records`, awaitable and cancellable."""
+        return await _call(
+            CancelScope(),
+            self._client.get_records,
+            module,
+            ids,
+            key=key,
+            fields=fields,
+            page=page,
+            per_page=per_page,
+            page_token=page_token,
+        )
+
+    def iter_records(
+        self,
+        module: str,
+        ids: Optional[_Addresses] = None,
+        *,
+        key: Optional[str] = None,
+        fields: Optional[_Strings] = None,
+        per_page: Optional[int] = None,
+    ) -> AsyncIterator[dict[str, _Json]]:
+        """Every record of a read, page after page: ``async for record in client.iter_records(...)``. Invalid
+        arguments raise here, before anything is sent; pages are fetched on a thread of the iterator's own."""
+        records = self._client.iter_records(module, ids, key=key, fields=fields, per_page=per_page)
+        return _Stream(lambda _scope, _loop: records)
+
+    async def insert_records(
+        self, module: str, records: Iterable[Row], *, external_fields: Optional[_Strings] = None
+    ) -> RecordsResult:
+        """:meth:`zcrm_extid.Client.insert_records`, awaitable and cancellable."""
+        return await _call(
+            CancelScope(), self._client.insert_records, module, records, external_fields=external_fields
+        )
+
+    async def update_records(
+        self,
+        module: str,
+        records: Iterable[Row],
+        *,
+        key: Optional[str] = None,
+        id: Optional[_Address] = None,
+        external_fields: Optional[_Strings] = None,
+    ) -> RecordsResult:
+        """:meth:`zcrm_extid.Client.update_records`, awaitable and cancellable."""
+        return await _call(
+            CancelScope(),
+            self._client.update_records,
+            module,
+            records,
+            key=key,
+            id=id,
+            external_fields=external_fields,
+        )
+
+    async def upsert_records(
+        self,
+        module: str,
+        records: Iterable[Row],
+        *,
+        duplicate_check_fields: Optional[_Strings] = None,
+        external_fields: Optional[_Strings] = None,
+    ) -> RecordsResult:
+        """:meth:`zcrm_extid.Client.upsert_records`, awaitable and cancellable."""
+        return await _call(
+            CancelScope(),
+            self._client.upsert_records,
+            module,
+            records,
+            duplicate_check_fields=duplicate_check_fields,
+            external_fields=external_fields,
+        )
+
+    async def delete_records(self, module: str, ids: _Addresses, *, key: Optional[str] = None) -> RecordsResult:
+        """:meth:`zcrm_extid.Client.delete_records`, awaitable and cancellable."""
+        return await _call(CancelScope(), self._client.delete_records, module, ids, key=key)
+
+    async def search_records(
+        self,
+        module: str,
+        values: _Strings,
+        *,
+        key: str,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+    ) -> RecordsPage:
+        """:meth:`zcrm_extid.Client.search_records`, awaitable and cancellable."""
+        return await _call(
+            CancelScope(),
+            self._client.search_records,
+            module,
+            values,
+            key=key,
+            fields=fields,
+            page=page,
+            per_page=per_page,
+        )
+
+    def prepare_records(
+        self,
+        operation: str,
+        module: str,
+        *,
+        records: Optional[Iterable[Row]] = None,
+        key: Optional[str] = None,
+        id: Optional[_Address] = None,
+        ids: Optional[_Addresses] = None,
+        values: Optional[_Strings] = None,
+        fields: Optional[_Strings] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        page_token: Optional[str] = None,
+        external_fields: Optional[_Strings] = None,
+        duplicate_check_fields: Optional[_Strings] = None,
+    ) -> PreparedRequest:
+        """The request a records call would send (no I/O, so not awaitable)."""
+        return self._client.prepare_records(
+            operation,
+            module,
+            records=records,
+            key=key,
+            id=id,
+            ids=ids,
+            values=values,
+            fields=fields,
+            page=page,
+            per_page=per_page,
+            page_token=page_token,
+            external_fields=external_fields,
+            duplicate_check_fields=duplicate_check_fields,
+        )
