@@ -985,10 +985,10 @@ export declare function parseOutcomes(status: number, contentType: string | unde
  * Interprets the answer to a records write that sent `recordsSent` records (pure): one outcome per record,
  * or a thrown `ZcrmError`.
  */
-export declare function parseRecordOutcomes(status: number, contentType: string | undefined | null, body: string | Buffer, recordsSent: number): RecordsResponse
+export declare function parseRecordOutcomes(status: number, contentType: string | undefined | null, body: string | Uint8Array, recordsSent: number): RecordsResponse
 
 /** Interprets the answer to a records read (pure): a page (a 204 is an empty one), or a thrown `ZcrmError`. */
-export declare function parseRecordsPage(status: number, contentType: string | undefined | null, body: string | Buffer): RecordsPage
+export declare function parseRecordsPage(status: number, contentType: string | undefined | null, body: string | Uint8Array): RecordsPage
 
 /**
  * Interprets the answer to a related-records read (pure; for a request sent by other means): the rows and

@@ -74,7 +74,7 @@ test('upsertMany: the later row of a repeated key wins, whatever its lookup shap
   }
 })
 
-test('upsertMany: bad options reject before anything is sent; an abort resolves with the rows not sent', async (t) => {
+test('upsertMany: bad options reject before anything is sent; an abort rejects with an AbortError carrying every row', async (t) => {
   const emu = startEmulator(t, { latencyMs: 100 })
   const client = staticClient(emu)
   const bad = await rejection(client.upsertMany([{ External_Contact_ID: 'c1' }], { module: 'Contacts', key: 'bad key' }))
@@ -86,7 +86,7 @@ test('upsertMany: bad options reject before anything is sent; an abort resolves 
 
   const controller = new AbortController()
   const rows = Array.from({ length: 300 }, (_, i) => ({ External_Contact_ID: `c${i}`, Last_Name: `L${i}` }))
-  const report = await client.upsertMany(rows, {
+  const aborted = await rejection(client.upsertMany(rows, {
     module: 'Contacts',
     key: 'External_Contact_ID',
     batchSize: 10,
@@ -96,8 +96,11 @@ test('upsertMany: bad options reject before anything is sent; an abort resolves 
     onProgress: (p) => {
       if (p.completed >= 1) controller.abort()
     },
-  })
-  const { summary, outcomes } = report
+  }))
+  assert.equal(aborted.name, 'AbortError')
+  assert.equal(aborted.code, 'CANCELLED')
+  const { summary, outcomes } = aborted.report
+  assert.equal(outcomes.length, 300)
   assert.ok(summary.cancelled && summary.succeeded > 0 && summary.notAttempted > 0)
   assert.deepEqual(new Set(outcomes.map((o) => o.outcome.code)), new Set(['SUCCESS', 'NOT_ATTEMPTED']))
   const upserted = Object.keys(contacts(emu)).filter((k) => k.startsWith('c'))

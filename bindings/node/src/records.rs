@@ -438,7 +438,7 @@ impl Client {
     }
 }
 
-fn response(status: u32, content_type: Option<String>, body: Either<String, Buffer>) -> CoreResult<HttpResponse> {
+fn response(status: u32, content_type: Option<String>, body: Either<String, Uint8Array>) -> CoreResult<HttpResponse> {
     let status =
         u16::try_from(status).map_err(|_| Error::from(InvalidInput::new("status", "must be an HTTP status")))?;
     let body = match body {
@@ -459,7 +459,7 @@ pub fn parse_record_outcomes(
     env: Env,
     status: u32,
     content_type: Option<String>,
-    body: Either<String, Buffer>,
+    body: Either<String, Uint8Array>,
     records_sent: u32,
 ) -> napi::Result<RecordsResponse> {
     response(status, content_type, body)
@@ -474,7 +474,7 @@ pub fn parse_records_page(
     env: Env,
     status: u32,
     content_type: Option<String>,
-    body: Either<String, Buffer>,
+    body: Either<String, Uint8Array>,
 ) -> napi::Result<RecordsPage> {
     response(status, content_type, body)
         .and_then(|r| parse_page(&r))
