@@ -66,8 +66,11 @@ fn unlink_then_resume_leaves_only_the_pairs_not_in_the_csv() {
     assert_eq!(lines.len(), expected_rows + 1, "one line per row");
     let failed: Vec<&Vec<String>> = lines.iter().filter(|l| l[3] == "error").collect();
     assert!(failed.iter().filter(|l| l[4] == "INTERNAL_ERROR").count() >= 2, "two calls failed: {failed:?}");
+    // The never-linked pair fails with Zoho's answer, unless its call was one of the two the fault hit (the
+    // partition pass sorts the file by parent, so which calls come first depends on the parents, not the file).
     let last = &lines[expected_rows];
-    assert_eq!((last[1].as_str(), last[2].as_str(), last[4].as_str()), ("c0", "d1", "INVALID_DATA"));
+    assert_eq!((last[1].as_str(), last[2].as_str()), ("c0", "d1"));
+    assert!(["INVALID_DATA", "INTERNAL_ERROR"].contains(&last[4].as_str()), "{last:?}");
 
     // --resume sends only what did not succeed; the report is complete and the state is exactly the rest.
     emu.clear_journal();

@@ -404,10 +404,12 @@ impl Emulator {
         ("1000.EMULATORCLIENTID", "emulator-client-secret", "1000.emulator.refresh.token")
     }
 
-    /// The whole state as JSON (modules, records, related lists, relations), plus `stats`.
+    /// The whole state as JSON (modules, records, related lists, relations), plus `stats` and `token_grants`:
+    /// what `GET /__emulator/state` answers.
     pub fn state(&self) -> Value {
         let mut dump = lock(&self.shared.org).dump();
         dump["stats"] = serde_json::to_value(self.stats()).expect("json");
+        dump["token_grants"] = serde_json::to_value(lock(&self.shared.tokens).grants()).expect("json");
         dump
     }
 

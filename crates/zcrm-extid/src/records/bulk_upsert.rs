@@ -18,7 +18,7 @@
 //! let rows = [
 //!     json!({"External_Contact_ID": "extcontact3", "Last_Name": "Boyle"}),          // exists: updated
 //!     json!({"External_Contact_ID": "c-new", "Last_Name": "New",
-//!            "Account_Name": {"External_Account_ID": "extaccount1"}}),              // inserted, with its account
+//!            "Account_Name": {"External_Account_ID": "externalaccount1"}}),         // inserted, with its account
 //!     json!({"Last_Name": "No key"}),                                               // refused before sending
 //! ];
 //! let report = client.upsert_all(&spec, &BulkOptions::default(), rows.into_iter().map(Ok))?;
