@@ -308,7 +308,7 @@ export declare class Client {
    * A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
    * not a plan of this version.
    */
-  loadPlan(json: string): Plan
+  loadPlan(text: string): Plan
   /**
    * Inserts or updates many records of a module by their external ID, at the API's limit: 100 per call,
    * concurrent (at most 10 calls of more than 10 records at once), retried. Each row (a plain object: field

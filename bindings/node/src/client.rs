@@ -179,8 +179,8 @@ impl Client {
     /// A plan saved with `plan.toJson()`, to apply as it was reviewed. Throws `INVALID_INPUT` for text that is
     /// not a plan of this version.
     #[napi]
-    pub fn load_plan(&self, env: Env, json: String) -> napi::Result<crate::reconcile::Plan> {
-        let plan = zcrm_extid::reconcile::Plan::from_json(&json)
+    pub fn load_plan(&self, env: Env, text: String) -> napi::Result<crate::reconcile::Plan> {
+        let plan = zcrm_extid::reconcile::Plan::from_json(&text)
             .map_err(|e| errors::to_js(&env, &zcrm_extid::Error::from(e)))?;
         Ok(crate::reconcile::Plan::loaded(plan, self.inner.clone()))
     }
