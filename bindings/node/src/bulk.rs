@@ -383,64 +383,82 @@ pub fn run_job<'e, R: Send + 'static>(
         Controls::Given(signal, timeout_ms),
         |control| {
             let job = job?;
-            let wiring = |e: napi::Error, what: &str| InvalidInput::new("options", e.reason).field(what);
-            let progress = on_progress
-                .as_ref()
-                .map(|f| {
-                    CallbackSink::<_, 0>::new(f, &control.cancel, &sinks_thrown).map_err(|e| wiring(e, "onProgress"))
-                })
-                .transpose()?;
-            let outcomes = on_outcome
-                .as_ref()
-                .map(|f| {
-                    CallbackSink::<_, OUTCOME_QUEUE>::new(f, &control.cancel, &sinks_thrown)
-                        .map_err(|e| wiring(e, "onOutcome"))
-                })
-                .transpose()?;
+            let sinks =
+                JobSinks::open(on_progress.as_ref(), on_outcome.as_ref(), keep_outcomes, control, &sinks_thrown)?;
             let source = rows::open(env, control.id, rows, job.convert.clone(), &control.cancel)?;
             let options = BulkOptions { expected_rows: source.expected, ..job.options.clone() };
-            Ok((job, options, source.rows, progress, outcomes))
+            Ok((job, options, source.rows, sinks))
         },
-        move |(job, options, rows, mut progress, mut outcome_sink), control| {
-            let mut kept = Vec::new();
-            let summary = (job.run)(
-                rows,
-                &options,
-                &mut |o| {
-                    if let Some(sink) = outcome_sink.as_ref() {
-                        sink.send(RowOutcome::from(&o));
-                    }
-                    if keep_outcomes {
-                        kept.push(o);
-                    }
-                },
-                &mut |p| {
-                    if let Some(sink) = progress.as_ref() {
-                        sink.send(Progress::from(p));
-                    }
-                },
-                &control.cancel,
-            );
-            for sink in
-                [outcome_sink.as_mut().map(|s| s as &mut dyn Flush), progress.as_mut().map(|s| s as &mut dyn Flush)]
-                    .into_iter()
-                    .flatten()
-            {
-                sink.flush();
-            }
-            summary.map(|s| (kept, s))
+        move |(job, options, rows, mut sinks), control| {
+            let summary = {
+                let (mut on_outcome, mut on_progress) = sinks.callbacks();
+                (job.run)(rows, &options, &mut on_outcome, &mut on_progress, &control.cancel)
+            };
+            summary.map(|s| (sinks.finish(), s))
         },
         move |settle, (outcomes, summary)| settle_job(settle, outcomes, summary, &thrown, true),
     )
 }
 
-trait Flush {
-    fn flush(&mut self);
+/// Where a running job's outcomes and progress go: `onOutcome` / `onProgress` (through [`CallbackSink`]s, a
+/// throw of either remembered in `thrown` and stopping the job) and the report's outcomes (unless
+/// `keepOutcomes` is false). Shared by every bulk job ([`run_job`]) and a plan's apply.
+pub struct JobSinks {
+    progress: Option<CallbackSink<Progress, 0>>,
+    outcomes: Option<CallbackSink<RowOutcome, OUTCOME_QUEUE>>,
+    keep: bool,
+    kept: Vec<core::RowOutcome>,
 }
 
-impl<T: JsValuesTupleIntoVec + Send + 'static, const QUEUE: usize> Flush for CallbackSink<T, QUEUE> {
-    fn flush(&mut self) {
-        CallbackSink::flush(self)
+impl JobSinks {
+    /// The sinks of a job's callbacks, on the JS thread; an unusable callback is an `INVALID_INPUT` naming it.
+    pub fn open(
+        on_progress: Option<&Function<Progress, UnknownReturnValue>>,
+        on_outcome: Option<&Function<RowOutcome, UnknownReturnValue>>,
+        keep_outcomes: bool,
+        control: &call::Control,
+        thrown: &Arc<Mutex<Option<napi::Error>>>,
+    ) -> CoreResult<JobSinks> {
+        let wiring = |e: napi::Error, what: &str| InvalidInput::new("options", e.reason).field(what);
+        let progress = on_progress
+            .map(|f| CallbackSink::new(f, &control.cancel, thrown).map_err(|e| wiring(e, "onProgress")))
+            .transpose()?;
+        let outcomes = on_outcome
+            .map(|f| CallbackSink::new(f, &control.cancel, thrown).map_err(|e| wiring(e, "onOutcome")))
+            .transpose()?;
+        Ok(JobSinks { progress, outcomes, keep: keep_outcomes, kept: Vec::new() })
+    }
+
+    /// The job's two callbacks: each row's outcome (to `onOutcome`, and kept for the report) and its progress
+    /// (to `onProgress`).
+    pub fn callbacks(&mut self) -> (impl FnMut(core::RowOutcome) + '_, impl FnMut(&core::Progress) + '_) {
+        let JobSinks { progress, outcomes, keep, kept } = self;
+        let keep = *keep;
+        let on_outcome = move |o: core::RowOutcome| {
+            if let Some(sink) = outcomes.as_ref() {
+                sink.send(RowOutcome::from(&o));
+            }
+            if keep {
+                kept.push(o);
+            }
+        };
+        let on_progress = move |p: &core::Progress| {
+            if let Some(sink) = progress.as_ref() {
+                sink.send(Progress::from(p));
+            }
+        };
+        (on_outcome, on_progress)
+    }
+
+    /// Waits until every queued callback ran (they all precede the Promise), then gives the kept outcomes.
+    pub fn finish(mut self) -> Vec<core::RowOutcome> {
+        if let Some(sink) = self.outcomes.as_mut() {
+            sink.flush();
+        }
+        if let Some(sink) = self.progress.as_mut() {
+            sink.flush();
+        }
+        self.kept
     }
 }
 

@@ -15,7 +15,7 @@ use zcrm_extid::reconcile::{Plan as CorePlan, PlanProgress as CorePlanProgress, 
 use zcrm_extid::settings::{BulkSettings, MappingSettings};
 use zcrm_extid::{Client as CoreClient, InvalidInput};
 
-use crate::bulk::{CallbackSink, Progress, RowOutcome, pair_rows, settle_job, string_pairs};
+use crate::bulk::{CallbackSink, JobSinks, Progress, RowOutcome, pair_rows, settle_job, string_pairs};
 use crate::call::{self, Controls, Interrupt, Mode};
 use crate::convert::{self, CoreResult, count, millis};
 use crate::rows;
@@ -456,46 +456,16 @@ impl Plan {
                         },
                     },
                 };
-                let wiring = |e: napi::Error, what: &str| InvalidInput::new("options", e.reason).field(what);
-                let progress = on_progress
-                    .as_ref()
-                    .map(|f| CallbackSink::<Progress, 0>::new(f, &control.cancel, &sinks_thrown))
-                    .transpose()
-                    .map_err(|e| wiring(e, "onProgress"))?;
-                let outcomes = on_outcome
-                    .as_ref()
-                    .map(|f| CallbackSink::<RowOutcome, 1024>::new(f, &control.cancel, &sinks_thrown))
-                    .transpose()
-                    .map_err(|e| wiring(e, "onOutcome"))?;
-                Ok((settings.options()?, progress, outcomes))
+                let sinks =
+                    JobSinks::open(on_progress.as_ref(), on_outcome.as_ref(), keep_outcomes, control, &sinks_thrown)?;
+                Ok((settings.options()?, sinks))
             },
-            move |(options, mut progress, mut outcome_sink), control| {
-                let mut kept = Vec::new();
-                let summary = client.apply_plan(
-                    &plan,
-                    &options,
-                    &mut |o| {
-                        if let Some(sink) = outcome_sink.as_ref() {
-                            sink.send(RowOutcome::from(&o));
-                        }
-                        if keep_outcomes {
-                            kept.push(o);
-                        }
-                    },
-                    &mut |p| {
-                        if let Some(sink) = progress.as_ref() {
-                            sink.send(Progress::from(p));
-                        }
-                    },
-                    &control.cancel,
-                );
-                if let Some(sink) = outcome_sink.as_mut() {
-                    sink.flush();
-                }
-                if let Some(sink) = progress.as_mut() {
-                    sink.flush();
-                }
-                summary.map(|s| (kept, s.bulk))
+            move |(options, mut sinks), control| {
+                let summary = {
+                    let (mut on_outcome, mut on_progress) = sinks.callbacks();
+                    client.apply_plan(&plan, &options, &mut on_outcome, &mut on_progress, &control.cancel)
+                };
+                summary.map(|s| (sinks.finish(), s.bulk))
             },
             move |settle, (outcomes, summary)| settle_job(settle, outcomes, summary, &thrown, false),
         )
